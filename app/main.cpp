@@ -1,0 +1,162 @@
+// shopdesk: the admin app with the shop's server inside, or the server alone.
+//
+// Wiring only: config -> database -> services -> HTTP -> GUI. Everything else lives
+// in backend/ (headless) and ui/ (widgets).
+
+#include "core/config.h"
+#include "core/logging.h"
+#include "mainwindow.h"
+#include "shop/runtime.h"
+
+#include <QApplication>
+#include <QCoreApplication>
+#include <QMessageBox>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSocketNotifier>
+#include <QTextStream>
+#include <QTimer>
+
+#include <csignal>
+#include <cstdio>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+int g_signalPipe[2] = {-1, -1};
+
+void onSignal(int signal)
+{
+    const char byte = char(signal);
+    [[maybe_unused]] const auto written = ::write(g_signalPipe[1], &byte, 1);
+}
+
+// SIGTERM and SIGINT become an orderly quit of the event loop: the runtime then
+// drains HTTP and stops the embedded cluster.
+void installSignalHandlers(QCoreApplication &app)
+{
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalPipe) != 0)
+        return;
+    auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, &app);
+    QObject::connect(notifier, &QSocketNotifier::activated, &app, [&app] {
+        char byte = 0;
+        [[maybe_unused]] const auto got = ::read(g_signalPipe[0], &byte, 1);
+        qCInfo(shop::lcApp) << "signal" << int(byte) << "received; stopping";
+        app.quit();
+    });
+    struct sigaction action {};
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    ::sigaction(SIGTERM, &action, nullptr);
+    ::sigaction(SIGINT, &action, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+}
+
+bool hasDisplay()
+{
+    if (!qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        return true;
+    return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY");
+}
+
+int fatal(const QString &message)
+{
+    QTextStream(stderr) << "shopdesk: " << message << '\n';
+    return 1;
+}
+
+int runMigrate(shop::Config config)
+{
+    QCoreApplication::setApplicationName(u"ShopDesk"_s);
+    shop::Runtime runtime(std::move(config));
+    if (auto ok = runtime.openDatabase(); !ok)
+        return fatal(ok.error().message());
+    QTextStream(stdout) << "migrations applied: " << runtime.appliedMigrations().size() << '\n';
+    return 0;
+}
+
+int runHealthCheck(int argc, char **argv, const shop::Config &config)
+{
+    QCoreApplication app(argc, argv);
+    QString host = config.bindAddress.toString();
+    if (config.bindAddress == QHostAddress(QHostAddress::AnyIPv4))
+        host = u"127.0.0.1"_s;
+    QNetworkAccessManager network;
+    QNetworkRequest request(QUrl(u"http://%1:%2/readyz"_s.arg(host).arg(config.port)));
+    request.setTransferTimeout(5000);
+    QNetworkReply *reply = network.get(request);
+    int code = 1;
+    QObject::connect(reply, &QNetworkReply::finished, &app, [&] {
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        QTextStream(stdout) << (status == 200 ? "ready" : "not ready") << " (" << status << ") "
+                            << reply->readAll() << '\n';
+        code = status == 200 ? 0 : 1;
+        app.quit();
+    });
+    app.exec();
+    return code;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    shop::installLogFormat();
+    QCoreApplication::setApplicationName(u"ShopDesk"_s);
+    QCoreApplication::setOrganizationName(u"ShopDesk"_s);
+    QCoreApplication::setApplicationVersion(u"0.1.0"_s);
+
+    QStringList arguments;
+    for (int i = 1; i < argc; ++i)
+        arguments.append(QString::fromLocal8Bit(argv[i]));
+    if (arguments.contains(u"--help"_s) || arguments.contains(u"-h"_s)) {
+        QTextStream(stdout) << shop::ConfigLoader::usage();
+        return 0;
+    }
+    auto config = shop::ConfigLoader::load(arguments, QProcessEnvironment::systemEnvironment(),
+                                           shop::ConfigLoader::standardConfigFile(),
+                                           shop::ConfigLoader::standardDataDir());
+    if (!config)
+        return fatal(config.error().message());
+
+    if (config->command == "migrate"_L1)
+        return runMigrate(*config);
+    if (config->command == "health"_L1)
+        return runHealthCheck(argc, argv, *config);
+
+    if (!config->headless && !hasDisplay()) {
+        QTextStream(stderr) << "shopdesk: no display found (DISPLAY and WAYLAND_DISPLAY are unset); "
+                               "running headless\n";
+        config->headless = true;
+    }
+
+    std::unique_ptr<QCoreApplication> app;
+    if (config->headless)
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    else
+        app = std::make_unique<QApplication>(argc, argv);
+    installSignalHandlers(*app);
+
+    shop::Runtime runtime(*config);
+    if (auto ok = runtime.start(); !ok) {
+        if (!config->headless)
+            QMessageBox::critical(nullptr, u"ShopDesk"_s, ok.error().message());
+        return fatal(ok.error().message());
+    }
+    qCInfo(shop::lcApp).noquote() << "ShopDesk is serving" << runtime.url() << "database" << runtime.databaseLocation();
+
+    std::unique_ptr<shop::MainWindow> window;
+    if (!config->headless) {
+        window = std::make_unique<shop::MainWindow>(runtime);
+        window->show();
+    }
+    const int code = app->exec();
+    window.reset();
+    runtime.stop();
+    qCInfo(shop::lcApp) << "stopped";
+    return code;
+}

@@ -1,0 +1,65 @@
+#pragma once
+
+#include "result.h"
+
+#include <QHostAddress>
+#include <QProcessEnvironment>
+#include <QString>
+#include <QStringList>
+
+namespace shop {
+
+// Everything a ShopDesk process is configured with. Precedence, highest first:
+// command-line flags > environment > config file > defaults (DESIGN.md "Runtime shape").
+struct Config
+{
+    // Process shape
+    bool headless = false;
+    QString command;             // "" (run), "migrate", "health"
+    QString dataDir;             // embedded cluster, keys, generated files
+    QString configFile;          // INI file holding the persistent settings
+
+    // HTTP
+    QHostAddress bindAddress = QHostAddress(QHostAddress::LocalHost);
+    quint16 port = 8080;
+    int ioThreads = 0;           // 0: one per core
+    int workerThreads = 4;       // bounded pool for slow work (hashing, payments, reports)
+    int workerQueueLimit = 256;  // tasks waiting beyond this get 503
+    qint64 maxBodyBytes = 1 << 20;
+    int maxHeaderBytes = 16 * 1024;
+    int maxConnections = 20000;
+    int readTimeoutMs = 15000;   // a request must arrive whole within this
+    int idleTimeoutMs = 60000;   // keep-alive connections idle longer are closed
+    int drainTimeoutMs = 10000;  // graceful stop: how long in-flight work may finish
+    bool accessLog = true;
+
+    // Database
+    QString databaseUrl;         // empty: the embedded cluster under dataDir
+    int dbPoolSize = 0;          // 0: ioThreads + workerThreads
+    int dbAcquireTimeoutMs = 2000;
+    bool dbPlainQueries = false; // PgBouncer transaction mode: no server-side prepares
+    QString pgBinDir;            // where initdb/pg_ctl live; empty: look in the usual places
+
+    int effectiveIoThreads() const;
+    int effectiveDbPoolSize() const;
+};
+
+// Builds a Config from the layers. Pure: tests pass their own environment and file.
+class ConfigLoader
+{
+public:
+    // Parses arguments (argv without the program name), the environment and the
+    // config file (named by --config, SHOPDESK_CONFIG, or the platform default).
+    static Result<Config> load(const QStringList &arguments,
+                               const QProcessEnvironment &environment,
+                               const QString &defaultConfigFile,
+                               const QString &defaultDataDir);
+
+    static QString usage();
+
+    // The platform defaults (QStandardPaths) used by the real program.
+    static QString standardConfigFile();
+    static QString standardDataDir();
+};
+
+} // namespace shop

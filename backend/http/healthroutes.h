@@ -1,0 +1,32 @@
+#pragma once
+
+#include "router.h"
+
+#include <QDateTime>
+
+namespace shop::db {
+class Database;
+class ReadinessProbe;
+} // namespace shop::db
+
+namespace shop::http {
+
+class HttpServer;
+
+struct HealthContext
+{
+    db::Database *database = nullptr;
+    db::ReadinessProbe *probe = nullptr;
+    HttpServer *server = nullptr; // set once the server exists
+    QDateTime startedAt;
+    QString version;
+};
+
+// GET /api/health (seed-compatible), /healthz (alive, no database), /readyz (cached
+// database probe), /metrics (Prometheus text).
+void addHealthRoutes(Router &router, const HealthContext *context);
+
+// The process-level part of /metrics: pool, uptime, memory.
+QByteArray renderProcessMetrics(const HealthContext &context);
+
+} // namespace shop::http

@@ -1,0 +1,48 @@
+#pragma once
+
+#include "core/result.h"
+
+#include <QByteArray>
+#include <QJsonValue>
+#include <QList>
+
+#include <utility>
+
+namespace shop::http {
+
+struct Response
+{
+    int status = 200;
+    QByteArray contentType = "application/json";
+    QByteArray body;
+    QList<std::pair<QByteArray, QByteArray>> headers; // beyond the ones every response gets
+
+    Response &withHeader(QByteArray name, QByteArray value)
+    {
+        headers.append({std::move(name), std::move(value)});
+        return *this;
+    }
+
+    // {"success":true,"data":...} (DESIGN.md "HTTP API").
+    static Response ok(const QJsonValue &data, int status = 200);
+    // {"success":false,"error":{"code":...,"message":...[,"fields":{...}]}}
+    static Response error(const Error &error);
+    static Response error(int status, const QString &code, const QString &message);
+    static Response text(int status, QByteArray contentType, QByteArray body);
+    static Response notModified(QByteArray etag);
+
+    template<typename T, typename F>
+    static Response from(const Result<T> &result, F &&toJson, int status = 200)
+    {
+        if (!result)
+            return error(result.error());
+        return ok(toJson(*result), status);
+    }
+};
+
+// The single place that turns an error kind into an HTTP status and public code.
+int httpStatus(Error::Kind kind);
+QString errorCode(const Error &error);
+QByteArray reasonPhrase(int status);
+
+} // namespace shop::http

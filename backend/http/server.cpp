@@ -1,0 +1,634 @@
+#include "server_p.h"
+
+#include "core/logging.h"
+
+#include <QDateTime>
+#include <QHttpServerRequest>
+#include <QRandomGenerator>
+#include <QSemaphore>
+#include <QThreadPool>
+#include <QUrl>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace Qt::StringLiterals;
+
+namespace shop::http {
+
+namespace {
+
+// Built once; DESIGN.md "Security baseline". HSTS is added by the TLS listener.
+const QByteArray kSecurityHeaders =
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: strict-origin-when-cross-origin\r\n"
+    "Permissions-Policy: camera=(), microphone=(), geolocation=(), payment=(self)\r\n"
+    "Cross-Origin-Opener-Policy: same-origin\r\n"
+    "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'\r\n";
+
+QByteArray methodName(QHttpServerRequest::Method method)
+{
+    switch (method) {
+    case QHttpServerRequest::Method::Get: return "GET";
+    case QHttpServerRequest::Method::Put: return "PUT";
+    case QHttpServerRequest::Method::Delete: return "DELETE";
+    case QHttpServerRequest::Method::Post: return "POST";
+    case QHttpServerRequest::Method::Head: return "HEAD";
+    case QHttpServerRequest::Method::Options: return "OPTIONS";
+    case QHttpServerRequest::Method::Patch: return "PATCH";
+    case QHttpServerRequest::Method::Connect: return "CONNECT";
+    case QHttpServerRequest::Method::Trace: return "TRACE";
+    default: return "UNKNOWN";
+    }
+}
+
+bool isSaneRequestId(QByteArrayView id)
+{
+    if (id.isEmpty() || id.size() > 64)
+        return false;
+    for (char c : id) {
+        if (!(std::isalnum(uchar(c)) || c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+Result<int> openListeningSocket(const QHostAddress &address, quint16 port, int backlog)
+{
+    const bool v6 = address.protocol() == QAbstractSocket::IPv6Protocol;
+    const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return fail(Error::unavailable(u"socket(): "_s + QString::fromLocal8Bit(strerror(errno))));
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // Every I/O thread listens on its own socket; the kernel spreads connections.
+    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+        ::close(fd);
+        return fail(Error::unavailable(u"SO_REUSEPORT: "_s + QString::fromLocal8Bit(strerror(errno))));
+    }
+    int rc = 0;
+    if (v6) {
+        sockaddr_in6 sa{};
+        sa.sin6_family = AF_INET6;
+        sa.sin6_port = htons(port);
+        const Q_IPV6ADDR raw = address.toIPv6Address();
+        memcpy(&sa.sin6_addr, &raw, sizeof raw);
+        rc = ::bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa);
+    } else {
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(port);
+        sa.sin_addr.s_addr = htonl(address.toIPv4Address());
+        rc = ::bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa);
+    }
+    if (rc != 0 || ::listen(fd, backlog) != 0) {
+        const QString why = QString::fromLocal8Bit(strerror(errno));
+        ::close(fd);
+        return fail(Error::unavailable(u"cannot listen on %1 port %2: %3"_s.arg(address.toString()).arg(port).arg(why)));
+    }
+    return fd;
+}
+
+quint16 boundPort(int fd)
+{
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port);
+    return ntohs(reinterpret_cast<sockaddr_in *>(&ss)->sin_port);
+}
+
+QString statusCode(int status)
+{
+    switch (status) {
+    case 408: return u"REQUEST_TIMEOUT"_s;
+    case 413: return u"PAYLOAD_TOO_LARGE"_s;
+    case 414: return u"URI_TOO_LONG"_s;
+    case 417: return u"EXPECTATION_FAILED"_s;
+    case 431: return u"HEADERS_TOO_LARGE"_s;
+    case 501: return u"NOT_IMPLEMENTED"_s;
+    case 503: return u"SERVICE_UNAVAILABLE"_s;
+    case 505: return u"HTTP_VERSION_NOT_SUPPORTED"_s;
+    default: return u"INVALID_REQUEST"_s;
+    }
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------
+// HttpConnection
+
+HttpConnection::HttpConnection(HttpServer &server, IoServer &io, QObject *parent)
+    : QTcpSocket(parent),
+      m_server(server),
+      m_io(io),
+      m_framer({server.options().maxBodyBytes, server.options().maxHeaderBytes})
+{
+    m_lastActivityMs = io.nowMs();
+    ++m_server.metrics().openConnections;
+    ++m_server.metrics().acceptedConnections;
+    m_io.track(this);
+    // Connected before QtHttpServer connects its own slot, so it runs first.
+    connect(this, &QTcpSocket::readyRead, this, &HttpConnection::inspect);
+    connect(this, &QTcpSocket::bytesWritten, this, [this] { m_lastActivityMs = m_io.nowMs(); });
+}
+
+HttpConnection::~HttpConnection()
+{
+    --m_server.metrics().openConnections;
+    m_io.untrack(this);
+}
+
+RequestFramer::Head HttpConnection::takeHead()
+{
+    auto &completed = m_framer.completed();
+    if (completed.isEmpty())
+        return {};
+    return completed.takeFirst();
+}
+
+void HttpConnection::inspect()
+{
+    const qint64 available = bytesAvailable();
+    if (available <= 0)
+        return;
+    if (m_closing) {
+        drainInput();
+        return;
+    }
+    const qint64 now = m_io.nowMs();
+    m_lastActivityMs = now;
+    if (!m_framer.midRequest())
+        m_requestStartedMs = now;
+    const QByteArray data = peek(available);
+    if (!m_framer.feed(data)) {
+        const auto &rejection = *m_framer.rejection();
+        rejectWith(rejection.status, rejection.message);
+        return;
+    }
+    if (m_framer.takeContinueRequest() && m_nextToWrite == m_nextSequence)
+        write("HTTP/1.1 100 Continue\r\n\r\n");
+    if (!m_framer.midRequest())
+        m_requestStartedMs = -1;
+}
+
+void HttpConnection::drainInput()
+{
+    // QtHttpServer keeps an open read transaction while a request is incomplete;
+    // end it so the discarded bytes are really freed.
+    if (isTransactionStarted())
+        commitTransaction();
+    skip(bytesAvailable());
+}
+
+void HttpConnection::rejectWith(int status, const QString &message)
+{
+    if (m_closing)
+        return;
+    const qint64 started = m_io.elapsedNs();
+    drainInput();
+    m_closing = true;
+    ++m_server.metrics().rejectedRequests;
+    const QByteArray requestId = m_io.newRequestId();
+    Response response = Response::error(status, statusCode(status), message);
+    if (status == 503)
+        response.withHeader("Retry-After", "1");
+    const QByteArray bytes = m_io.serialize(response, requestId, false, false, 1);
+    m_io.account(u"(rejected)"_s, "-", u"-"_s, status, bytes.size(), requestId, peerAddress(), started);
+    // Written after any response still owed to earlier requests, then closed.
+    const quint64 sequence = m_nextSequence++;
+    m_closing = false;
+    deliver(sequence, bytes, true);
+    m_closing = true;
+}
+
+void HttpConnection::deliver(quint64 sequence, QByteArray bytes, bool close)
+{
+    if (m_closing || state() != QAbstractSocket::ConnectedState)
+        return;
+    if (sequence != m_nextToWrite) {
+        m_outOfOrder.emplace(sequence, std::make_pair(std::move(bytes), close));
+        return;
+    }
+    writeNow(bytes, close);
+    while (!m_closing) {
+        auto it = m_outOfOrder.find(m_nextToWrite);
+        if (it == m_outOfOrder.end())
+            break;
+        auto [queued, queuedClose] = std::move(it->second);
+        m_outOfOrder.erase(it);
+        writeNow(queued, queuedClose);
+    }
+}
+
+void HttpConnection::writeNow(const QByteArray &bytes, bool close)
+{
+    ++m_nextToWrite;
+    write(bytes);
+    m_lastActivityMs = m_io.nowMs();
+    if (close) {
+        m_closing = true;
+        m_outOfOrder.clear();
+        drainInput();
+        disconnectFromHost(); // after the write buffer is flushed
+    }
+}
+
+void HttpConnection::sweep(qint64 nowMs)
+{
+    const auto &o = m_server.options();
+    if (m_closing) {
+        // A peer that never reads its response cannot hold the socket forever.
+        if (nowMs - m_lastActivityMs > o.idleTimeoutMs)
+            abort();
+        return;
+    }
+    if (m_requestStartedMs >= 0 && nowMs - m_requestStartedMs > o.readTimeoutMs) {
+        rejectWith(408, u"the request did not arrive in time"_s);
+        return;
+    }
+    const bool idle = !m_framer.midRequest() && m_nextToWrite == m_nextSequence && bytesToWrite() == 0;
+    if (idle && nowMs - m_lastActivityMs > o.idleTimeoutMs)
+        disconnectFromHost();
+}
+
+// ---------------------------------------------------------------------------------
+// Listener
+
+void Listener::incomingConnection(qintptr descriptor)
+{
+    auto &metrics = m_server.metrics();
+    if (metrics.openConnections.load() >= m_server.options().maxConnections) {
+        // Over the cap: a short 503 written straight to the socket, no Qt objects.
+        static const QByteArray body =
+            R"({"success":false,"error":{"code":"SERVICE_UNAVAILABLE","message":"too many connections"}})";
+        static const QByteArray reply = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                        "Retry-After: 1\r\nConnection: close\r\n" + kSecurityHeaders
+                                        + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+        [[maybe_unused]] const auto sent = ::send(int(descriptor), reply.constData(), size_t(reply.size()),
+                                                  MSG_DONTWAIT | MSG_NOSIGNAL);
+        ::close(int(descriptor));
+        ++metrics.refusedConnections;
+        return;
+    }
+    auto *connection = new HttpConnection(m_server, m_io, this);
+    if (!connection->setSocketDescriptor(descriptor)) {
+        delete connection;
+        ::close(int(descriptor));
+        return;
+    }
+    connection->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    addPendingConnection(connection);
+}
+
+// ---------------------------------------------------------------------------------
+// IoServer
+
+IoServer::IoServer(HttpServer &server, int index) : m_server(server), m_index(index)
+{
+    m_clock.start();
+    m_idPrefix = QByteArray::number(QRandomGenerator::system()->generate(), 16).rightJustified(8, '0');
+    const auto &o = server.options();
+    const int interval = std::clamp(qMin(o.readTimeoutMs, o.idleTimeoutMs) / 4, 50, 1000);
+    m_sweepTimer.setInterval(interval);
+    connect(&m_sweepTimer, &QTimer::timeout, this, &IoServer::sweep);
+    m_sweepTimer.start();
+    m_date = QDateTime::currentDateTimeUtc().toString(u"ddd, dd MMM yyyy hh:mm:ss 'GMT'"_s).toLatin1();
+}
+
+QByteArray IoServer::newRequestId()
+{
+    return m_idPrefix + QByteArray::number(++m_idCounter, 16).rightJustified(8, '0');
+}
+
+void IoServer::sweep()
+{
+    m_date = QDateTime::currentDateTimeUtc().toString(u"ddd, dd MMM yyyy hh:mm:ss 'GMT'"_s).toLatin1();
+    const qint64 now = nowMs();
+    // Copy: a sweep may close (and later delete) connections.
+    const auto connections = m_connections.values();
+    for (HttpConnection *c : connections) {
+        if (m_connections.contains(c))
+            c->sweep(now);
+    }
+}
+
+void IoServer::closeAll()
+{
+    const auto connections = m_connections.values();
+    for (HttpConnection *c : connections)
+        c->abort();
+}
+
+QByteArray IoServer::serialize(const Response &response, const QByteArray &requestId, bool head, bool keepAlive,
+                               int minorVersion) const
+{
+    QByteArray out;
+    out.reserve(640 + response.body.size());
+    out += "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + reasonPhrase(response.status) + "\r\n";
+    out += "Date: " + m_date + "\r\n";
+    const bool bodyless = response.status == 304 || response.status == 204 || response.status < 200;
+    if (!bodyless) {
+        if (!response.contentType.isEmpty())
+            out += "Content-Type: " + response.contentType + "\r\n";
+        out += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n";
+    }
+    out += "X-Request-Id: " + requestId + "\r\n";
+    out += kSecurityHeaders;
+    bool cacheControl = false;
+    for (const auto &[name, value] : response.headers) {
+        out += name + ": " + value + "\r\n";
+        cacheControl = cacheControl || name.compare("Cache-Control", Qt::CaseInsensitive) == 0;
+    }
+    if (!cacheControl)
+        out += "Cache-Control: no-store\r\n";
+    if (!keepAlive)
+        out += "Connection: close\r\n";
+    else if (minorVersion == 0)
+        out += "Connection: keep-alive\r\n";
+    out += "\r\n";
+    if (!head && !bodyless)
+        out += response.body;
+    return out;
+}
+
+void IoServer::account(const QString &route, const QByteArray &method, const QString &logPath, int status,
+                       qint64 bytes, const QByteArray &requestId, const QHostAddress &peer, qint64 startedNs)
+{
+    const qint64 nanos = m_clock.nsecsElapsed() - startedNs;
+    m_server.metrics().record(m_index, route, method, status, nanos);
+    if (m_server.options().accessLog) {
+        qCInfo(lcAccess).noquote().nospace()
+            << "method=" << method << " path=" << logPath << " status=" << status
+            << " dur_ms=" << QString::number(double(nanos) / 1e6, 'f', 3) << " bytes=" << bytes
+            << " rid=" << requestId << " peer=" << peer.toString();
+    }
+}
+
+bool IoServer::handleRequest(const QHttpServerRequest &qrequest, QTcpSocket *socket)
+{
+    auto *connection = qobject_cast<HttpConnection *>(socket);
+    if (!connection)
+        return false;
+    const qint64 started = m_clock.nsecsElapsed();
+    const RequestFramer::Head head = connection->takeHead();
+    const quint64 sequence = connection->nextSequence();
+    ++m_server.metrics().inFlight;
+
+    Request request;
+    request.method = methodName(qrequest.method());
+    if (request.method == "HEAD") {
+        request.head = true;
+        request.method = "GET";
+    }
+    const QUrl url = qrequest.url();
+    request.path = url.path(QUrl::FullyDecoded);
+    request.query = qrequest.query();
+    const auto headers = qrequest.headers();
+    request.headers.reserve(headers.size());
+    for (const auto &[name, value] : headers)
+        request.headers.append({name.toLower(), value});
+    request.body = qrequest.body();
+    request.peer = connection->peerAddress();
+    const QByteArray incomingId = request.header("x-request-id");
+    request.requestId = isSaneRequestId(incomingId) ? incomingId : newRequestId();
+    const QString logPath = url.path(QUrl::FullyEncoded);
+
+    Router::Match match = m_server.router().match(request.method, request.path);
+    if (!match.route) {
+        Response response;
+        QString route;
+        if (!match.allowedMethods.isEmpty()) {
+            route = u"(method not allowed)"_s;
+            response = Response::error(405, u"METHOD_NOT_ALLOWED"_s, u"this resource does not accept that method"_s);
+            QByteArray allow = match.allowedMethods.join(", ");
+            if (match.allowedMethods.contains("GET"))
+                allow += ", HEAD";
+            response.withHeader("Allow", allow);
+        } else {
+            route = u"(fallback)"_s;
+            response = m_server.fallback()(request);
+        }
+        finish(connection, sequence, head, request, route, logPath, response, started);
+        return true;
+    }
+    request.params = std::move(match.params);
+    const Router::Route &route = *match.route;
+
+    if (route.execution == Execution::Inline) {
+        finish(connection, sequence, head, request, route.pattern, logPath, route.handler(request), started);
+        return true;
+    }
+
+    if (!m_server.reserveWorkerSlot()) {
+        finish(connection, sequence, head, request, route.pattern, logPath,
+               Response::error(Error::unavailable(u"the server is busy; try again shortly"_s)), started);
+        return true;
+    }
+    QPointer<HttpConnection> guarded(connection);
+    m_server.workers().start([this, guarded, sequence, head, request = std::move(request), handler = route.handler,
+                              pattern = route.pattern, logPath, started]() {
+        m_server.releaseWorkerSlot();
+        Response response = handler(request);
+        // Back on the I/O thread; the connection may have gone meanwhile (QTBUG-105202).
+        QMetaObject::invokeMethod(this, [this, guarded, sequence, head, request, pattern, logPath, started,
+                                         response = std::move(response)]() {
+            if (!guarded) {
+                --m_server.metrics().inFlight;
+                account(pattern, request.method, logPath, 499, 0, request.requestId, request.peer, started);
+                return;
+            }
+            finish(guarded.data(), sequence, head, request, pattern, logPath, response, started);
+        }, Qt::QueuedConnection);
+    });
+    return true;
+}
+
+void IoServer::finish(HttpConnection *connection, quint64 sequence, const RequestFramer::Head &head,
+                      const Request &request, const QString &route, const QString &logPath,
+                      const Response &response, qint64 startedNs)
+{
+    const bool keepAlive = head.keepAlive && !m_server.draining();
+    const QByteArray bytes = serialize(response, request.requestId, request.head, keepAlive, head.minorVersion);
+    connection->deliver(sequence, bytes, !keepAlive);
+    --m_server.metrics().inFlight;
+    account(route, request.head ? QByteArray("HEAD") : request.method, logPath, response.status,
+            bytes.size(), request.requestId, request.peer, startedNs);
+}
+
+void IoServer::missingHandler(const QHttpServerRequest &, QTcpSocket *socket)
+{
+    // Unreachable: handleRequest answers everything. Close rather than leave it hanging.
+    socket->disconnectFromHost();
+}
+
+// ---------------------------------------------------------------------------------
+// IoThread
+
+IoThread::IoThread(HttpServer &server, int index, int descriptor)
+    : m_server(server), m_index(index), m_descriptor(descriptor)
+{
+    setObjectName(u"http-io-%1"_s.arg(index));
+}
+
+Status IoThread::waitUntilReady()
+{
+    m_ready.acquire();
+    return m_startStatus;
+}
+
+void IoThread::stopAccepting()
+{
+    QMetaObject::invokeMethod(
+        m_listener, [listener = m_listener] {
+            if (listener)
+                listener->close();
+        },
+        Qt::BlockingQueuedConnection);
+}
+
+void IoThread::run()
+{
+    {
+        IoServer io(m_server, m_index);
+        auto *listener = new Listener(m_server, io);
+        listener->setMaxPendingConnections(4096);
+        if (!listener->setSocketDescriptor(m_descriptor)) {
+            m_startStatus = fail(Error::unavailable(u"cannot adopt the listening socket: "_s + listener->errorString()));
+            delete listener;
+            ::close(m_descriptor);
+            m_ready.release();
+            return;
+        }
+        io.bind(listener); // reparents the listener to io
+        m_listener = listener;
+        m_ready.release();
+        exec();
+        io.closeAll();
+    }
+    if (const auto &hook = m_server.threadExitHook())
+        hook();
+}
+
+// ---------------------------------------------------------------------------------
+// HttpServer
+
+HttpServer::HttpServer(Options options, Router router, Handler fallback)
+    : m_options(std::move(options)),
+      m_router(std::move(router)),
+      m_fallback(std::move(fallback)),
+      m_metrics(std::make_unique<HttpMetrics>(qMax(1, m_options.ioThreads))),
+      m_workers(std::make_unique<QThreadPool>())
+{
+    m_workers->setMaxThreadCount(qMax(1, m_options.workerThreads));
+    m_workers->setExpiryTimeout(-1); // worker threads keep their database connections
+}
+
+HttpServer::~HttpServer()
+{
+    stop(0);
+}
+
+qint64 HttpServer::raiseFileLimit()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return -1;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+            qCWarning(lcHttp) << "cannot raise the open-file limit:" << strerror(errno);
+        ::getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    return qint64(limit.rlim_cur);
+}
+
+bool HttpServer::reserveWorkerSlot()
+{
+    if (m_queuedWork.fetch_add(1) >= m_options.workerQueueLimit + m_options.workerThreads) {
+        m_queuedWork.fetch_sub(1);
+        return false;
+    }
+    return true;
+}
+
+void HttpServer::releaseWorkerSlot()
+{
+    m_queuedWork.fetch_sub(1);
+}
+
+Status HttpServer::start()
+{
+    if (m_running)
+        return {};
+    const qint64 files = raiseFileLimit();
+    qCInfo(lcHttp) << "open-file limit" << files;
+
+    const int threads = qMax(1, m_options.ioThreads);
+    QList<int> descriptors;
+    quint16 port = m_options.port;
+    for (int i = 0; i < threads; ++i) {
+        auto fd = openListeningSocket(m_options.address, port, m_options.backlog);
+        if (!fd) {
+            for (int open : std::as_const(descriptors))
+                ::close(open);
+            return std::unexpected(fd.error());
+        }
+        if (port == 0)
+            port = boundPort(*fd); // the rest share the port the first one got
+        descriptors.append(*fd);
+    }
+    m_port = port;
+    m_draining = false;
+    for (int i = 0; i < threads; ++i) {
+        auto thread = std::make_unique<IoThread>(*this, i, descriptors.at(i));
+        thread->start();
+        m_threads.push_back(std::move(thread));
+    }
+    Status status;
+    for (auto &thread : m_threads) {
+        if (auto ok = thread->waitUntilReady(); !ok && status)
+            status = ok;
+    }
+    m_running = true;
+    if (!status) {
+        stop(0);
+        return status;
+    }
+    qCInfo(lcHttp).noquote() << "listening on" << m_options.address.toString() + u':' + QString::number(m_port)
+                             << "with" << threads << "I/O threads and" << m_options.workerThreads << "workers";
+    return {};
+}
+
+void HttpServer::stop(int drainTimeoutMs)
+{
+    if (!m_running)
+        return;
+    m_running = false;
+    m_draining = true;
+    for (auto &thread : m_threads)
+        thread->stopAccepting();
+    QElapsedTimer waited;
+    waited.start();
+    while (m_metrics->inFlight.load() > 0 && waited.elapsed() < drainTimeoutMs)
+        QThread::msleep(5);
+    if (m_metrics->inFlight.load() > 0)
+        qCWarning(lcHttp) << m_metrics->inFlight.load() << "requests still in flight after the drain period";
+    m_workers->waitForDone(qMax(0, drainTimeoutMs - int(waited.elapsed())) + 1000);
+    for (auto &thread : m_threads) {
+        thread->quit();
+        thread->wait();
+    }
+    m_threads.clear();
+    m_workers->waitForDone();
+}
+
+} // namespace shop::http

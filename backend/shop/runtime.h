@@ -1,0 +1,63 @@
+#pragma once
+
+#include "core/config.h"
+#include "core/result.h"
+
+#include <QDateTime>
+#include <QString>
+
+#include <memory>
+
+namespace shop::db {
+class Database;
+class LocalCluster;
+class ReadinessProbe;
+} // namespace shop::db
+
+namespace shop::http {
+class HttpServer;
+struct HealthContext;
+} // namespace shop::http
+
+namespace shop {
+
+// Wires one running shop: config -> database (embedded cluster or DATABASE_URL) ->
+// migrations -> HTTP. The headless server and the desktop app both run one.
+class Runtime
+{
+public:
+    explicit Runtime(Config config);
+    ~Runtime();
+    Runtime(const Runtime &) = delete;
+    Runtime &operator=(const Runtime &) = delete;
+
+    // Database and migrations only (the "migrate" command stops here).
+    Status openDatabase();
+    // openDatabase() if needed, then the HTTP server.
+    Status start();
+    // Graceful: drain HTTP, close connections, stop the embedded cluster.
+    void stop();
+
+    const Config &config() const { return m_config; }
+    db::Database *database() const { return m_database.get(); }
+    http::HttpServer *http() const { return m_http.get(); }
+    db::LocalCluster *cluster() const { return m_cluster.get(); }
+
+    QString url() const;               // e.g. http://127.0.0.1:8080/
+    QString databaseLocation() const;  // embedded cluster directory or the redacted server
+    bool embeddedDatabase() const { return m_cluster != nullptr; }
+    QDateTime startedAt() const { return m_startedAt; }
+    QList<int> appliedMigrations() const { return m_applied; }
+
+private:
+    Config m_config;
+    QDateTime m_startedAt;
+    std::unique_ptr<db::LocalCluster> m_cluster;
+    std::unique_ptr<db::Database> m_database;
+    std::unique_ptr<db::ReadinessProbe> m_probe;
+    std::unique_ptr<http::HealthContext> m_health;
+    std::unique_ptr<http::HttpServer> m_http;
+    QList<int> m_applied;
+};
+
+} // namespace shop
