@@ -1,12 +1,197 @@
 #include "mainwindow.h"
 
+#include "core/secretstore.h"
+#include "serverpage.h"
+#include "settingsdialog.h"
 #include "shop/runtime.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDesktopServices>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QStyle>
+#include <QToolBar>
+#include <QUrl>
+
+using namespace Qt::StringLiterals;
 
 namespace shop {
 
-MainWindow::MainWindow(Runtime &runtime, QWidget *parent) : QMainWindow(parent), m_runtime(runtime)
+namespace {
+
+// Named icons from the desktop's theme. Sessions without one (a bare X server, some
+// window managers) fall back to Adwaita when it is installed, then to Qt's own few
+// pixmaps.
+QIcon themedIcon(const QString &name, QStyle::StandardPixmap fallback, const QStyle *style)
 {
-    setWindowTitle(QStringLiteral("ShopDesk"));
+    if (QIcon::themeName().isEmpty() || QIcon::themeName() == "hicolor"_L1)
+        QIcon::setFallbackThemeName(u"Adwaita"_s);
+    return QIcon::fromTheme(name, style->standardIcon(fallback));
+}
+
+} // namespace
+
+MainWindow::MainWindow(Runtime &runtime, QWidget *parent)
+    : QMainWindow(parent), m_runtime(runtime),
+      m_secrets(std::make_unique<SecretStore>(runtime.config().dataDir))
+{
+    setWindowTitle(tr("ShopDesk"));
+    resize(1040, 700);
+
+    auto *central = new QWidget;
+    auto *layout = new QHBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+
+    m_sidebar = new QListWidget;
+    m_sidebar->setObjectName(u"sidebar"_s);
+    m_sidebar->setIconSize(QSize(22, 22));
+    m_sidebar->setFixedWidth(190);
+    m_sidebar->setFrameShape(QFrame::NoFrame);
+    m_sidebar->setFocusPolicy(Qt::NoFocus);
+    m_sidebar->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_sidebar->setStyleSheet(u"QListWidget#sidebar { background: palette(window); border-right: 1px solid palette(mid);"
+                             " padding-top: 8px; }"
+                             "QListWidget#sidebar::item { padding: 8px 10px; margin: 1px 6px; border-radius: 4px; }"
+                             "QListWidget#sidebar::item:selected { background: palette(highlight);"
+                             " color: palette(highlighted-text); }"_s);
+    layout->addWidget(m_sidebar);
+
+    m_pages = new QStackedWidget;
+    m_pages->setObjectName(u"pages"_s);
+    layout->addWidget(m_pages, 1);
+    setCentralWidget(central);
+
+    connect(m_sidebar, &QListWidget::currentRowChanged, m_pages, &QStackedWidget::setCurrentIndex);
+
+    m_serverPage = new ServerPage(m_runtime);
+    m_serverPage->setObjectName(u"serverPage"_s);
+    addPage(themedIcon(u"network-server"_s, QStyle::SP_ComputerIcon, style()), tr("Server"), m_serverPage);
+    showPage(0);
+
+    createActions();
+
+    m_restartNotice = new QLabel;
+    m_restartNotice->setObjectName(u"restartNotice"_s);
+    m_restartNotice->hide();
+    statusBar()->addWidget(m_restartNotice);
+    auto *serving = new QLabel(tr("Serving %1").arg(m_runtime.url()));
+    serving->setObjectName(u"servingStatus"_s);
+    statusBar()->addPermanentWidget(serving);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions()
+{
+    auto *settings = new QAction(themedIcon(u"preferences-system"_s, QStyle::SP_FileDialogDetailedView, style()),
+                                 tr("&Settings\u2026"), this);
+    settings->setObjectName(u"settingsAction"_s);
+    settings->setShortcut(QKeySequence::Preferences);
+    settings->setStatusTip(tr("Choose the database ShopDesk uses"));
+    connect(settings, &QAction::triggered, this, &MainWindow::openSettings);
+
+    auto *storefront = new QAction(themedIcon(u"internet-web-browser"_s, QStyle::SP_DirLinkIcon, style()),
+                                   tr("Open &Storefront"), this);
+    storefront->setObjectName(u"openStorefrontAction"_s);
+    storefront->setStatusTip(tr("Open the shop's web pages in your browser"));
+    connect(storefront, &QAction::triggered, this, &MainWindow::openStorefront);
+
+    auto *quit = new QAction(themedIcon(u"application-exit"_s, QStyle::SP_DialogCloseButton, style()), tr("&Quit"), this);
+    quit->setObjectName(u"quitAction"_s);
+    quit->setShortcut(QKeySequence::Quit);
+    quit->setMenuRole(QAction::QuitRole);
+    // Quitting the loop lets main() stop the runtime: drain HTTP, stop the cluster.
+    connect(quit, &QAction::triggered, qApp, &QApplication::closeAllWindows);
+    connect(quit, &QAction::triggered, qApp, &QCoreApplication::quit, Qt::QueuedConnection);
+
+    auto *about = new QAction(tr("&About ShopDesk"), this);
+    about->setMenuRole(QAction::AboutRole);
+    connect(about, &QAction::triggered, this, [this] {
+        QMessageBox::about(this, tr("About ShopDesk"),
+                           tr("<h3>ShopDesk %1</h3><p>A small shop's whole e-commerce system: the admin "
+                              "console, the shop's HTTP API and its storefront in one program.</p>")
+                               .arg(QCoreApplication::applicationVersion()));
+    });
+
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(storefront);
+    file->addSeparator();
+    file->addAction(settings);
+    file->addSeparator();
+    file->addAction(quit);
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(about);
+
+    QToolBar *toolbar = addToolBar(tr("Main"));
+    toolbar->setObjectName(u"mainToolBar"_s);
+    toolbar->setMovable(false);
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    toolbar->addAction(storefront);
+    toolbar->addAction(settings);
+}
+
+int MainWindow::addPage(const QIcon &icon, const QString &title, QWidget *page)
+{
+    const int index = m_pages->addWidget(page);
+    auto *item = new QListWidgetItem(icon, title, m_sidebar);
+    item->setSizeHint(QSize(0, 38));
+    return index;
+}
+
+void MainWindow::showPage(int index)
+{
+    m_sidebar->setCurrentRow(index);
+}
+
+void MainWindow::openStorefront()
+{
+    QDesktopServices::openUrl(QUrl(m_runtime.url()));
+}
+
+void MainWindow::setSecretStore(std::unique_ptr<SecretStore> secrets)
+{
+    delete m_settings.data(); // it holds a reference to the old store
+    m_secrets = std::move(secrets);
+}
+
+SettingsDialog *MainWindow::settingsDialog() const
+{
+    return m_settings.data();
+}
+
+void MainWindow::openSettings()
+{
+    if (m_settings) {
+        m_settings->raise();
+        m_settings->activateWindow();
+        return;
+    }
+    m_settings = new SettingsDialog(m_runtime.config().configFile, m_runtime.config().dataDir, *m_secrets, this);
+    m_settings->setAttribute(Qt::WA_DeleteOnClose);
+    connect(m_settings, &SettingsDialog::saved, this, &MainWindow::settingsSaved);
+    m_settings->open();
+}
+
+void MainWindow::settingsSaved(bool changed)
+{
+    if (!changed)
+        return;
+    m_restartNotice->setText(tr("Database setting saved \u2014 restart ShopDesk to use it."));
+    m_restartNotice->show();
+    // Non-blocking, so the counters keep running and tests are not stopped by it.
+    auto *box = new QMessageBox(QMessageBox::Information, tr("Settings saved"),
+                                tr("The database setting is saved. ShopDesk uses it the next time it starts; "
+                                   "until then this session keeps its current database."),
+                                QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
 }
 
 } // namespace shop

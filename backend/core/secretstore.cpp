@@ -124,7 +124,7 @@ Result<std::optional<QString>> SecretStore::read(QStringView key)
     QString secret;
     switch (keyringRead(key, secret)) {
     case KeyringOutcome::Done:
-        qCInfo(lcApp) << "secret" << key << "read from the system keyring";
+        qCInfo(lcApp).noquote() << "secret" << key << "read from the system keyring";
         return secret;
     case KeyringOutcome::NotFound:
     case KeyringOutcome::Unavailable:
@@ -141,7 +141,7 @@ Status SecretStore::write(QStringView key, const QString &secret)
     if (!isValidKey(key))
         return fail(invalidKey(key));
     if (keyringWrite(key, secret) == KeyringOutcome::Done) {
-        qCInfo(lcApp) << "secret" << key << "stored in the system keyring";
+        qCInfo(lcApp).noquote() << "secret" << key << "stored in the system keyring";
         // A copy left in a file from a keyring-less run would outlive this one.
         return fileRemove(key);
     }
@@ -156,7 +156,7 @@ Status SecretStore::remove(QStringView key)
     if (!isValidKey(key))
         return fail(invalidKey(key));
     if (keyringRemove(key) == KeyringOutcome::Done)
-        qCInfo(lcApp) << "secret" << key << "removed from the system keyring";
+        qCInfo(lcApp).noquote() << "secret" << key << "removed from the system keyring";
     return fileRemove(key);
 }
 

@@ -8,37 +8,46 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QThread>
+#include <QSqlDatabase>
+#include <QSqlDriver>
 #include <QSqlError>
+#include <QSqlQuery>
+#include <QThread>
+#include <QTimeZone>
 #include <QUuid>
+
+#include <libpq-fe.h>
 
 using namespace Qt::StringLiterals;
 
 namespace shop::db {
 
+// This thread's physical connection to one pool, and how deep its leases nest.
+struct ThreadEntry
+{
+    QSqlDatabase db;    // opens and closes the connection (QPSQL understands our options)
+    PGconn *conn = nullptr; // the same connection, for libpq's parameter binding
+    QString name;
+    int depth = 0;
+    QHash<QString, QByteArray> prepared; // statement text -> server-side name
+};
+
 namespace {
 
 std::atomic<quintptr> g_nextPoolId{1};
 
-// This thread's physical connections, one per pool, and how deep its leases nest.
 struct ThreadConnections
 {
-    struct Entry
-    {
-        QSqlDatabase db;
-        QString name;
-        int depth = 0;
-    };
-    QHash<quintptr, Entry> entries;
+    QHash<quintptr, ThreadEntry *> entries;
 
     void drop(quintptr poolId)
     {
-        auto it = entries.find(poolId);
-        if (it == entries.end())
+        ThreadEntry *entry = entries.take(poolId);
+        if (!entry)
             return;
-        const QString name = it->name;
-        it->db.close();
-        entries.erase(it); // the last QSqlDatabase copy must go before removeDatabase
+        const QString name = entry->name;
+        entry->db.close();
+        delete entry; // the last QSqlDatabase copy must go before removeDatabase
         QSqlDatabase::removeDatabase(name);
     }
 
@@ -56,80 +65,91 @@ ThreadConnections &threadConnections()
     return connections;
 }
 
-bool isConnectionFailure(const QSqlError &error)
+void closeEntry(ThreadEntry &entry)
 {
-    // SQLSTATE class 08 is "connection exception"; libpq reports a dropped socket
-    // without any SQLSTATE at all.
-    const QString state = error.nativeErrorCode();
-    return error.type() == QSqlError::ConnectionError || state.startsWith("08"_L1)
-           || (state.isEmpty() && error.type() != QSqlError::NoError);
+    entry.db.close();
+    entry.conn = nullptr;
+    entry.prepared.clear();
 }
 
-QString literal(const QVariant &value, bool *ok)
+PGconn *handleOf(const QSqlDatabase &db)
 {
-    *ok = true;
+    const QVariant handle = db.driver()->handle();
+    if (handle.isValid() && (qstrcmp(handle.typeName(), "PGconn*") == 0 || qstrcmp(handle.typeName(), "pg_conn*") == 0))
+        return *static_cast<PGconn *const *>(handle.constData());
+    return nullptr;
+}
+
+// Text form of a parameter, as PostgreSQL's input functions read it.
+std::optional<QByteArray> parameterText(const QVariant &value, bool *binary)
+{
+    *binary = false;
     if (!value.isValid() || value.isNull())
-        return u"NULL"_s;
+        return std::nullopt;
     switch (value.typeId()) {
     case QMetaType::Bool:
-        return value.toBool() ? u"TRUE"_s : u"FALSE"_s;
-    case QMetaType::Int:
-    case QMetaType::UInt:
-    case QMetaType::Long:
-    case QMetaType::ULong:
-    case QMetaType::LongLong:
-    case QMetaType::ULongLong:
-    case QMetaType::Short:
-    case QMetaType::UShort:
-        return value.toString();
+        return value.toBool() ? QByteArray("true") : QByteArray("false");
+    case QMetaType::QByteArray:
+        *binary = true; // sent as raw bytes, no escaping
+        return value.toByteArray();
+    case QMetaType::QDateTime:
+        return value.toDateTime().toString(Qt::ISODateWithMs).toUtf8();
+    case QMetaType::QDate:
+        return value.toDate().toString(Qt::ISODate).toUtf8();
+    case QMetaType::QUuid:
+        return value.toUuid().toString(QUuid::WithoutBraces).toUtf8();
     case QMetaType::Double:
     case QMetaType::Float:
-        return QString::number(value.toDouble(), 'g', 17);
-    case QMetaType::QByteArray:
-        return u"'\\x"_s + QString::fromLatin1(value.toByteArray().toHex()) + u"'::bytea"_s;
-    case QMetaType::QDateTime:
-        return u'\'' + value.toDateTime().toString(Qt::ISODateWithMs) + u"'::timestamptz"_s;
-    case QMetaType::QDate:
-        return u'\'' + value.toDate().toString(Qt::ISODate) + u"'::date"_s;
-    case QMetaType::QUuid:
-        return u'\'' + value.toUuid().toString(QUuid::WithoutBraces) + u"'::uuid"_s;
+        return QByteArray::number(value.toDouble(), 'g', 17);
     case QMetaType::QJsonDocument:
+        return value.toJsonDocument().toJson(QJsonDocument::Compact);
     case QMetaType::QJsonObject:
-    case QMetaType::QJsonArray: {
-        const QJsonDocument doc = value.typeId() == QMetaType::QJsonDocument ? value.toJsonDocument()
-                                  : value.typeId() == QMetaType::QJsonObject
-                                      ? QJsonDocument(value.toJsonObject())
-                                      : QJsonDocument(value.toJsonArray());
-        QString text = QString::fromUtf8(doc.toJson(QJsonDocument::Compact));
-        return u'\'' + text.replace(u'\'', u"''"_s) + u'\'';
-    }
+        return QJsonDocument(value.toJsonObject()).toJson(QJsonDocument::Compact);
+    case QMetaType::QJsonArray:
+        return QJsonDocument(value.toJsonArray()).toJson(QJsonDocument::Compact);
     default:
-        break;
+        return value.toString().toUtf8();
     }
-    if (!value.canConvert<QString>()) {
-        *ok = false;
-        return {};
-    }
-    QString text = value.toString();
-    if (text.contains(QChar(0))) {
-        *ok = false;
-        return {};
-    }
-    // With standard_conforming_strings on (checked when the connection opens) a
-    // backslash is an ordinary character and doubling the quote is the only escape.
-    return u'\'' + text.replace(u'\'', u"''"_s) + u'\'';
 }
 
-} // namespace
+// Type OIDs from PostgreSQL's pg_type.dat; stable across versions.
+enum Oid : unsigned {
+    BoolOid = 16, ByteaOid = 17, Int8Oid = 20, Int2Oid = 21, Int4Oid = 23, OidOid = 26,
+    Float4Oid = 700, Float8Oid = 701, DateOid = 1082, TimestampOid = 1114, TimestamptzOid = 1184,
+};
 
-Error sqlError(const QSqlError &error, const QString &statement)
+QDateTime parseTimestamp(const char *text, bool withZone)
 {
-    qCWarning(lcDb).noquote() << "sql error" << error.nativeErrorCode() << error.databaseText().trimmed()
-                              << error.driverText() << "in:" << statement.simplified().left(300);
-    if (isConnectionFailure(error))
+    // ISO DateStyle (QPSQL sets it): "2026-11-23 23:09:12.123456+00", offsets may be
+    // "+05:30" or "+0530" or "+05".
+    QString s = QString::fromLatin1(text);
+    s.replace(u' ', u'T');
+    if (withZone) {
+        const qsizetype sign = qMax(s.lastIndexOf(u'+'), s.lastIndexOf(u'-'));
+        if (sign > 10) {
+            QString zone = s.mid(sign);
+            if (zone.size() == 3)
+                zone += u":00"_s;
+            s = s.left(sign) + zone;
+        }
+        return QDateTime::fromString(s, Qt::ISODateWithMs).toUTC();
+    }
+    return QDateTime::fromString(s, Qt::ISODateWithMs);
+}
+
+Error resultError(PGconn *conn, const PGresult *result, const QString &statement, QString *sqlState, bool *broken)
+{
+    const char *state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    *sqlState = state ? QString::fromLatin1(state) : QString();
+    const QString message = QString::fromUtf8(result ? PQresultErrorMessage(result) : PQerrorMessage(conn)).trimmed();
+    qCWarning(lcDb).noquote() << "sql error" << *sqlState << message << "in:" << statement.simplified().left(300);
+    *broken = !conn || PQstatus(conn) != CONNECTION_OK || sqlState->startsWith("08"_L1);
+    if (*broken)
         return Error::unavailable(u"the database is unavailable"_s);
     return Error::internal(u"a database error occurred"_s);
 }
+
+} // namespace
 
 Database::Database(Options options)
     : m_options(std::move(options)), m_id(g_nextPoolId.fetch_add(1)), m_permits(qMax(1, m_options.poolSize))
@@ -154,10 +174,11 @@ Result<Connection> Database::acquire()
 Result<Connection> Database::acquire(std::chrono::milliseconds timeout)
 {
     auto &entries = threadConnections().entries;
-    if (auto it = entries.find(m_id); it != entries.end() && it->depth > 0) {
+    ThreadEntry *entry = entries.value(m_id);
+    if (entry && entry->depth > 0) {
         // The thread already holds a lease: share it rather than take a second permit.
-        ++it->depth;
-        return Connection(this, it->db, m_options.plainQueries, true);
+        ++entry->depth;
+        return Connection(this, entry, m_options.plainQueries, true);
     }
 
     if (!m_permits.tryAcquire(1)) {
@@ -175,40 +196,37 @@ Result<Connection> Database::acquire(std::chrono::milliseconds timeout)
     ++m_inUse;
     ++m_acquired;
 
-    auto &entry = entries[m_id];
-    if (!entry.db.isValid()) {
-        entry.name = u"shopdesk-%1-%2"_s.arg(m_id).arg(quintptr(QThread::currentThreadId()));
-        entry.db = QSqlDatabase::addDatabase(u"QPSQL"_s, entry.name);
-        m_options.connection.applyTo(entry.db);
+    if (!entry) {
+        entry = new ThreadEntry;
+        entry->name = u"shopdesk-%1-%2"_s.arg(m_id).arg(quintptr(QThread::currentThreadId()));
+        entry->db = QSqlDatabase::addDatabase(u"QPSQL"_s, entry->name);
+        m_options.connection.applyTo(entry->db);
+        entries.insert(m_id, entry);
     }
-    if (!entry.db.isOpen()) {
-        if (!entry.db.open()) {
-            qCWarning(lcDb).noquote() << "cannot connect to" << describe() << ":" << entry.db.lastError().text();
+    if (!entry->db.isOpen() || !entry->conn || PQstatus(entry->conn) != CONNECTION_OK) {
+        closeEntry(*entry);
+        if (!entry->db.open()) {
+            qCWarning(lcDb).noquote() << "cannot connect to" << describe() << ":" << entry->db.lastError().text();
             release(false);
             return fail(Error::unavailable(u"the database is unavailable"_s));
         }
-        ++m_opened;
-        if (m_options.plainQueries) {
-            QSqlQuery check(entry.db);
-            if (!check.exec(u"SHOW standard_conforming_strings"_s) || !check.next()
-                || check.value(0).toString() != "on"_L1) {
-                qCCritical(lcDb) << "plain queries need standard_conforming_strings = on; refusing the connection";
-                entry.db.close();
-                release(false);
-                return fail(Error::unavailable(u"the database is misconfigured"_s));
-            }
+        entry->conn = handleOf(entry->db);
+        if (!entry->conn) {
+            closeEntry(*entry);
+            release(false);
+            return fail(Error::internal(u"the database driver is not PostgreSQL's"_s));
         }
+        ++m_opened;
     }
-    entry.depth = 1;
-    return Connection(this, entry.db, m_options.plainQueries, false);
+    entry->depth = 1;
+    return Connection(this, entry, m_options.plainQueries, false);
 }
 
 void Database::release(bool broken)
 {
     if (broken) {
-        auto &entries = threadConnections().entries;
-        if (auto it = entries.find(m_id); it != entries.end())
-            it->db.close();
+        if (ThreadEntry *entry = threadConnections().entries.value(m_id))
+            closeEntry(*entry);
     }
     --m_inUse;
     m_permits.release();
@@ -260,7 +278,7 @@ Result<Database::Probe> Database::probe(const ConnectionOptions &options, int ti
 }
 
 Connection::Connection(Connection &&other) noexcept
-    : m_pool(std::exchange(other.m_pool, nullptr)), m_db(std::move(other.m_db)), m_plain(other.m_plain),
+    : m_pool(std::exchange(other.m_pool, nullptr)), m_entry(other.m_entry), m_plain(other.m_plain),
       m_nested(other.m_nested), m_broken(other.m_broken)
 {
 }
@@ -269,18 +287,13 @@ Connection::~Connection()
 {
     if (!m_pool)
         return;
-    auto &entries = threadConnections().entries;
-    auto it = entries.find(m_pool->m_id);
     if (m_nested) {
-        if (it != entries.end())
-            --it->depth;
-        if (m_broken && it != entries.end())
-            it->db.close(); // the outer lease reconnects next time
+        --m_entry->depth;
+        if (m_broken)
+            closeEntry(*m_entry); // the outer lease reconnects next time
         return;
     }
-    if (it != entries.end())
-        it->depth = 0;
-    m_db = QSqlDatabase();
+    m_entry->depth = 0;
     m_pool->release(m_broken);
 }
 
@@ -291,19 +304,39 @@ Query Connection::query(const QString &statement)
 
 Status Connection::execute(const QString &statement)
 {
-    QSqlQuery q(m_db);
-    if (!q.exec(statement)) {
-        if (isConnectionFailure(q.lastError()))
+    PGresult *result = PQexec(m_entry->conn, statement.toUtf8().constData());
+    const ExecStatusType status = PQresultStatus(result);
+    Status outcome;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        QString state;
+        bool broken = false;
+        outcome = std::unexpected(resultError(m_entry->conn, result, statement, &state, &broken));
+        if (broken)
             markBroken();
-        return std::unexpected(sqlError(q.lastError(), statement));
     }
-    return {};
+    PQclear(result);
+    return outcome;
 }
 
 Query::Query(Connection &connection, QString statement)
-    : m_connection(connection), m_statement(std::move(statement)), m_query(connection.sql())
+    : m_connection(&connection), m_statement(std::move(statement))
 {
-    m_query.setForwardOnly(true);
+}
+
+Query::Query(Query &&other) noexcept
+    : m_connection(other.m_connection),
+      m_statement(std::move(other.m_statement)),
+      m_values(std::move(other.m_values)),
+      m_result(std::exchange(other.m_result, nullptr)),
+      m_row(other.m_row),
+      m_sqlState(std::move(other.m_sqlState))
+{
+}
+
+Query::~Query()
+{
+    if (m_result)
+        PQclear(static_cast<PGresult *>(m_result));
 }
 
 Query &Query::bind(const QString &name, const QVariant &value)
@@ -314,44 +347,154 @@ Query &Query::bind(const QString &name, const QVariant &value)
 
 Status Query::exec()
 {
-    bool ok = false;
-    if (m_connection.plainQueries()) {
-        auto text = inlineParameters(m_statement, m_values);
-        if (!text)
-            return std::unexpected(text.error());
-        ok = m_query.exec(*text);
-    } else if (m_values.isEmpty()) {
-        ok = m_query.exec(m_statement);
-    } else {
-        if (!m_query.prepare(m_statement)) {
-            ok = false;
-        } else {
-            for (const auto &[name, value] : std::as_const(m_values))
-                m_query.bindValue(name, value);
-            ok = m_query.exec();
+    if (m_result) {
+        PQclear(static_cast<PGresult *>(m_result));
+        m_result = nullptr;
+    }
+    m_row = -1;
+    m_sqlState.clear();
+
+    QStringList bound;
+    bound.reserve(m_values.size());
+    for (const auto &[name, value] : std::as_const(m_values))
+        bound.append(name);
+    QStringList order;
+    auto sql = numberPlaceholders(m_statement, bound, &order);
+    if (!sql)
+        return std::unexpected(sql.error());
+
+    const int count = int(order.size());
+    std::vector<std::optional<QByteArray>> texts(static_cast<size_t>(count));
+    std::vector<const char *> values(size_t(count), nullptr);
+    std::vector<int> lengths(size_t(count), 0);
+    std::vector<int> formats(size_t(count), 0);
+    for (int i = 0; i < count; ++i) {
+        const auto it = std::find_if(m_values.cbegin(), m_values.cend(),
+                                     [&](const auto &v) { return v.first == order.at(i); });
+        bool binary = false;
+        texts[size_t(i)] = parameterText(it->second, &binary);
+        if (texts[size_t(i)]) {
+            values[size_t(i)] = texts[size_t(i)]->constData();
+            lengths[size_t(i)] = int(texts[size_t(i)]->size());
+            formats[size_t(i)] = binary ? 1 : 0;
         }
     }
-    if (!ok) {
-        const QSqlError error = m_query.lastError();
-        m_sqlState = error.nativeErrorCode();
-        if (isConnectionFailure(error))
-            m_connection.markBroken();
-        return std::unexpected(sqlError(error, m_statement));
+
+    ThreadEntry &entry = *m_connection->m_entry;
+    PGconn *conn = entry.conn;
+    PGresult *result = nullptr;
+    if (m_connection->plainQueries()) {
+        result = PQexecParams(conn, sql->toUtf8().constData(), count, nullptr, values.data(), lengths.data(),
+                              formats.data(), 0);
+    } else {
+        QByteArray name = entry.prepared.value(*sql);
+        if (name.isEmpty()) {
+            name = "sd_" + QByteArray::number(entry.prepared.size() + 1);
+            PGresult *prepared = PQprepare(conn, name.constData(), sql->toUtf8().constData(), count, nullptr);
+            if (PQresultStatus(prepared) != PGRES_COMMAND_OK) {
+                bool broken = false;
+                Error error = resultError(conn, prepared, m_statement, &m_sqlState, &broken);
+                PQclear(prepared);
+                if (broken)
+                    m_connection->markBroken();
+                return std::unexpected(error);
+            }
+            PQclear(prepared);
+            entry.prepared.insert(*sql, name);
+        }
+        result = PQexecPrepared(conn, name.constData(), count, values.data(), lengths.data(), formats.data(), 0);
     }
-    m_sqlState.clear();
+    const ExecStatusType status = PQresultStatus(result);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        bool broken = false;
+        Error error = resultError(conn, result, m_statement, &m_sqlState, &broken);
+        PQclear(result);
+        if (broken)
+            m_connection->markBroken();
+        return std::unexpected(error);
+    }
+    m_result = result;
     return {};
 }
 
-Result<QString> Query::inlineParameters(const QString &statement, const QList<std::pair<QString, QVariant>> &values)
+bool Query::next()
+{
+    if (!m_result || m_row + 1 >= PQntuples(static_cast<PGresult *>(m_result)))
+        return false;
+    ++m_row;
+    return true;
+}
+
+int Query::size() const
+{
+    return m_result ? PQntuples(static_cast<PGresult *>(m_result)) : 0;
+}
+
+qint64 Query::rowsAffected() const
+{
+    return m_result ? QByteArray(PQcmdTuples(static_cast<PGresult *>(m_result))).toLongLong() : 0;
+}
+
+bool Query::isNull(int column) const
+{
+    auto *r = static_cast<PGresult *>(m_result);
+    return !r || m_row < 0 || column >= PQnfields(r) || PQgetisnull(r, m_row, column);
+}
+
+QByteArray Query::text(int column) const
+{
+    if (isNull(column))
+        return {};
+    auto *r = static_cast<PGresult *>(m_result);
+    return QByteArray(PQgetvalue(r, m_row, column), PQgetlength(r, m_row, column));
+}
+
+QVariant Query::value(int column) const
+{
+    if (isNull(column))
+        return {};
+    auto *r = static_cast<PGresult *>(m_result);
+    const char *text = PQgetvalue(r, m_row, column);
+    switch (PQftype(r, column)) {
+    case BoolOid:
+        return text[0] == 't';
+    case Int2Oid:
+    case Int4Oid:
+    case Int8Oid:
+    case OidOid:
+        return QByteArray(text).toLongLong();
+    case Float4Oid:
+    case Float8Oid:
+        return QByteArray(text).toDouble();
+    case ByteaOid: {
+        size_t length = 0;
+        unsigned char *raw = PQunescapeBytea(reinterpret_cast<const unsigned char *>(text), &length);
+        QByteArray bytes(reinterpret_cast<const char *>(raw), qsizetype(length));
+        PQfreemem(raw);
+        return bytes;
+    }
+    case DateOid:
+        return QDate::fromString(QString::fromLatin1(text), Qt::ISODate);
+    case TimestampOid:
+        return parseTimestamp(text, false);
+    case TimestamptzOid:
+        return parseTimestamp(text, true);
+    default:
+        // text, varchar, citext, numeric (kept exact), json, uuid, ...
+        return QString::fromUtf8(text, PQgetlength(r, m_row, column));
+    }
+}
+
+Result<QString> Query::numberPlaceholders(const QString &statement, const QStringList &bound, QStringList *order)
 {
     QString out;
-    out.reserve(statement.size() + 64);
+    out.reserve(statement.size() + 16);
     const qsizetype n = statement.size();
     qsizetype i = 0;
     while (i < n) {
         const QChar c = statement.at(i);
         if (c == u'\'' || c == u'"') {
-            // Copy quoted text verbatim; a doubled quote stays inside.
+            // Quoted text is copied verbatim; a doubled quote stays inside.
             const qsizetype start = i++;
             while (i < n) {
                 if (statement.at(i) == c) {
@@ -370,6 +513,12 @@ Result<QString> Query::inlineParameters(const QString &statement, const QList<st
             const qsizetype stop = end < 0 ? n : end;
             out += QStringView(statement).mid(i, stop - i);
             i = stop;
+        } else if (c == u'$' && i + 1 < n && statement.at(i + 1) == u'$') {
+            // Dollar-quoted body ($$ ... $$): copied verbatim.
+            const qsizetype end = statement.indexOf(u"$$"_s, i + 2);
+            const qsizetype stop = end < 0 ? n : end + 2;
+            out += QStringView(statement).mid(i, stop - i);
+            i = stop;
         } else if (c == u':' && i + 1 < n && statement.at(i + 1) == u':') {
             out += u"::"_s; // a cast, not a parameter
             i += 2;
@@ -377,16 +526,15 @@ Result<QString> Query::inlineParameters(const QString &statement, const QList<st
             qsizetype j = i + 1;
             while (j < n && (statement.at(j).isLetterOrNumber() || statement.at(j) == u'_'))
                 ++j;
-            const QStringView name = QStringView(statement).mid(i, j - i);
-            const auto it = std::find_if(values.cbegin(), values.cend(),
-                                         [&](const auto &v) { return QStringView(v.first) == name; });
-            if (it == values.cend())
+            const QString name = statement.mid(i, j - i);
+            if (!bound.contains(name))
                 return fail(Error::internal(u"no value bound for %1"_s.arg(name)));
-            bool ok = false;
-            const QString lit = literal(it->second, &ok);
-            if (!ok)
-                return fail(Error::invalid(u"a value cannot be sent to the database"_s));
-            out += lit;
+            qsizetype index = order->indexOf(name);
+            if (index < 0) {
+                order->append(name);
+                index = order->size() - 1;
+            }
+            out += u'$' + QString::number(index + 1);
             i = j;
         } else {
             out += c;

@@ -4,8 +4,6 @@
 #include "core/result.h"
 
 #include <QSemaphore>
-#include <QSqlDatabase>
-#include <QSqlQuery>
 #include <QString>
 #include <QVariant>
 
@@ -84,6 +82,7 @@ private:
 };
 
 class Query;
+struct ThreadEntry;
 
 // A lease on this thread's connection, returned to the pool when destroyed.
 class Connection
@@ -94,12 +93,12 @@ public:
     Connection(const Connection &) = delete;
     ~Connection();
 
-    QSqlDatabase &sql() { return m_db; }
     bool plainQueries() const { return m_plain; }
 
     Query query(const QString &statement);
 
-    // Runs a statement without parameters (DDL, BEGIN, a migration file).
+    // Runs statements without parameters through the simple query protocol (DDL,
+    // BEGIN/COMMIT, a whole migration file).
     Status execute(const QString &statement);
 
     // Marks the physical connection as unusable: it is closed when the lease ends.
@@ -107,45 +106,60 @@ public:
 
 private:
     friend class Database;
-    Connection(Database *pool, QSqlDatabase db, bool plain, bool nested)
-        : m_pool(pool), m_db(std::move(db)), m_plain(plain), m_nested(nested) {}
+    friend class Query;
+    Connection(Database *pool, ThreadEntry *entry, bool plain, bool nested)
+        : m_pool(pool), m_entry(entry), m_plain(plain), m_nested(nested) {}
 
     Database *m_pool;
-    QSqlDatabase m_db;
+    ThreadEntry *m_entry;
     bool m_plain;
     bool m_nested;
     bool m_broken = false;
 };
 
-// One statement with named parameters (:name). In plain mode the parameters are
-// rendered as escaped literals and the statement is sent with the simple query
-// protocol, so nothing is prepared on the server (required behind PgBouncer in
-// transaction mode); otherwise QPSQL prepares and binds them.
+// One statement with named parameters (:name), sent through libpq with the values
+// bound as parameters ($1, $2, ...), never spliced into the SQL text. By default each
+// connection prepares a statement once and reuses it; in plain mode (PgBouncer in
+// transaction mode, where a prepared statement may not exist on the next server
+// connection) every execution uses the unnamed statement instead.
 class Query
 {
 public:
     Query(Connection &connection, QString statement);
+    ~Query();
+    Query(Query &&other) noexcept;
+    Query(const Query &) = delete;
+    Query &operator=(const Query &) = delete;
 
     Query &bind(const QString &name, const QVariant &value);
     Status exec();
 
-    bool next() { return m_query.next(); }
-    QVariant value(int index) const { return m_query.value(index); }
-    QVariant value(const QString &name) const { return m_query.value(name); }
-    int rowsAffected() const { return m_query.numRowsAffected(); }
-    QSqlQuery &raw() { return m_query; }
+    bool next();
+    // The current row's column, converted by its PostgreSQL type: integers to
+    // qlonglong, numeric to QString (exact), timestamps to QDateTime, bytea to
+    // QByteArray, NULL to a null QVariant.
+    QVariant value(int column) const;
+    // The column's text exactly as PostgreSQL sent it (e.g. JSON built by the server).
+    QByteArray text(int column) const;
+    bool isNull(int column) const;
+    int size() const;
+    qint64 rowsAffected() const;
 
     // SQLSTATE of the last failure (e.g. "23505" unique violation), empty if none.
     QString sqlState() const { return m_sqlState; }
 
-    // Renders a statement with its parameters inlined as SQL literals.
-    static Result<QString> inlineParameters(const QString &statement, const QList<std::pair<QString, QVariant>> &values);
+    // Replaces :name placeholders (outside quotes, comments and :: casts) with $1..$n,
+    // numbered by first appearance; `order` receives each $k's name. Fails on a name
+    // with no bound value.
+    static Result<QString> numberPlaceholders(const QString &statement, const QStringList &bound,
+                                              QStringList *order);
 
 private:
-    Connection &m_connection;
+    Connection *m_connection;
     QString m_statement;
     QList<std::pair<QString, QVariant>> m_values;
-    QSqlQuery m_query;
+    void *m_result = nullptr; // PGresult
+    int m_row = -1;
     QString m_sqlState;
 };
 
@@ -166,8 +180,5 @@ private:
     bool m_open = false;
 };
 
-// Turns a failed QSqlQuery into an Error: the detail is logged, the client gets a
-// generic message; connection failures become Unavailable.
-Error sqlError(const QSqlError &error, const QString &statement);
 
 } // namespace shop::db

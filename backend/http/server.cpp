@@ -273,10 +273,10 @@ void Listener::incomingConnection(qintptr descriptor)
         static const QByteArray reply = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
                                         "Retry-After: 1\r\nConnection: close\r\n" + kSecurityHeaders
                                         + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+        ++metrics.refusedConnections;
         [[maybe_unused]] const auto sent = ::send(int(descriptor), reply.constData(), size_t(reply.size()),
                                                   MSG_DONTWAIT | MSG_NOSIGNAL);
         ::close(int(descriptor));
-        ++metrics.refusedConnections;
         return;
     }
     auto *connection = new HttpConnection(m_server, m_io, this);
@@ -302,6 +302,18 @@ IoServer::IoServer(HttpServer &server, int index) : m_server(server), m_index(in
     connect(&m_sweepTimer, &QTimer::timeout, this, &IoServer::sweep);
     m_sweepTimer.start();
     m_date = QDateTime::currentDateTimeUtc().toString(u"ddd, dd MMM yyyy hh:mm:ss 'GMT'"_s).toLatin1();
+}
+
+IoServer::~IoServer()
+{
+    // The listener and its connections are QObject children, which ~QObject would
+    // delete only after this object's members are gone; connections untrack
+    // themselves from m_connections on the way out, so delete them while it exists.
+    closeAll();
+    const auto listeners = findChildren<Listener *>(Qt::FindDirectChildrenOnly);
+    qDeleteAll(listeners);
+    const auto connections = m_connections.values();
+    qDeleteAll(connections);
 }
 
 QByteArray IoServer::newRequestId()

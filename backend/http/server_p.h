@@ -75,6 +75,7 @@ class IoServer : public QAbstractHttpServer
     Q_OBJECT
 public:
     IoServer(HttpServer &server, int index);
+    ~IoServer() override;
 
     int index() const { return m_index; }
     qint64 nowMs() const { return m_clock.elapsed(); }

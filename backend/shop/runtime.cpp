@@ -1,6 +1,8 @@
 #include "runtime.h"
 
+#include "core/databasesettings.h"
 #include "core/logging.h"
+#include "core/secretstore.h"
 #include "db/connectionoptions.h"
 #include "db/database.h"
 #include "db/localcluster.h"
@@ -42,6 +44,17 @@ Status Runtime::openDatabase()
         if (!parsed)
             return std::unexpected(parsed.error());
         connection = *parsed;
+        // The Settings dialog keeps the password out of the config file; a URL naming
+        // the saved server (and only that server) gets it back from the secret store.
+        if (connection.password.isEmpty()) {
+            SecretStore secrets(m_config.dataDir, m_config.headless ? SecretStore::Keyring::Disabled
+                                                                     : SecretStore::Keyring::Auto);
+            auto saved = DatabaseSettings::load(m_config.configFile, secrets);
+            if (saved && saved->mode == DatabaseSettings::Mode::Server && saved->server.host == connection.host
+                && saved->server.port == connection.port && saved->server.database == connection.database
+                && saved->server.user == connection.user)
+                connection.password = saved->server.password;
+        }
     }
     if (!connection.parameters.contains(u"application_name"_s))
         connection.parameters.insert(u"application_name"_s, u"shopdesk"_s);

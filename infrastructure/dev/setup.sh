@@ -10,7 +10,7 @@ packages=(
     qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev libqt6sql6-psql
     qt6-qpa-plugins libgl-dev qtkeychain-qt6-dev
     # security, tokens, 2FA, mail, redis
-    libssl-dev libcrypt-dev libjwt-dev liboath-dev libqrencode-dev libcurl4-openssl-dev
+    libssl-dev libcrypt-dev libpq-dev libjwt-dev liboath-dev libqrencode-dev libcurl4-openssl-dev
     libhiredis-dev
     # servers: the embedded database, the optional shared cache, pooling and ceilings
     postgresql-15 postgresql-client-15 redis-server pgbouncer nginx-light wrk

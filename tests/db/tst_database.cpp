@@ -4,6 +4,7 @@
 
 #include <QTest>
 #include <QThread>
+#include <QTimeZone>
 
 #include <thread>
 
@@ -58,15 +59,64 @@ private slots:
         QVERIFY(q.value(3).isNull());
         QCOMPARE(q.value(4).toString(), u":not_a_param"_s);
         QCOMPARE(q.value(5).toInt(), tricky.size());
+        // Run again: the prepared statement is reused with new values.
+        auto again = c->query(u"SELECT :text::text, :n::bigint, :b::boolean, :missing::text, ':not_a_param', "
+                              "length(:text::text) -- :text in a comment\n"_s);
+        again.bind(u":text"_s, u"second"_s).bind(u":n"_s, 2).bind(u":b"_s, false).bind(u":missing"_s, 5);
+        QVERIFY(again.exec());
+        QVERIFY(again.next());
+        QCOMPARE(again.value(0).toString(), u"second"_s);
+        QCOMPARE(again.value(3).toString(), u"5"_s);
     }
 
-    void inlineParametersRefusesUnboundNames()
+    void typesComeBackTyped()
     {
-        auto text = Query::inlineParameters(u"SELECT :a, :b"_s, {{u":a"_s, 1}});
-        QVERIFY(!text);
-        auto ok = Query::inlineParameters(u"SELECT :a::int, 'x:y', \"c:d\""_s, {{u":a"_s, 1}});
-        QVERIFY(ok);
-        QCOMPARE(*ok, u"SELECT 1::int, 'x:y', \"c:d\""_s);
+        auto db = pool(m_cluster.connectionOptions(), 1, false);
+        auto c = db->acquire();
+        QVERIFY(c);
+        const QByteArray blob("\x00\x01'\\\xff", 6);
+        auto q = c->query(u"SELECT :blob::bytea, 12345.67::numeric, '2026-11-23 10:00:00+02'::timestamptz, "
+                          "'2026-11-23'::date, json_build_object('a', 1), 3::int2"_s);
+        q.bind(u":blob"_s, blob);
+        QVERIFY(q.exec());
+        QVERIFY(q.next());
+        QCOMPARE(q.value(0).toByteArray(), blob);
+        QCOMPARE(q.value(1).toString(), u"12345.67"_s); // exact, never a float
+        QCOMPARE(q.value(2).toDateTime(), QDateTime(QDate(2026, 11, 23), QTime(8, 0), Qt::UTC));
+        QCOMPARE(q.value(3).toDate(), QDate(2026, 11, 23));
+        QCOMPARE(q.text(4), QByteArray(R"({"a" : 1})"));
+        QCOMPARE(q.value(5).toLongLong(), 3);
+    }
+
+    void placeholdersAreNumbered_data()
+    {
+        QTest::addColumn<QString>("sql");
+        QTest::addColumn<QString>("expected");
+        QTest::addColumn<QStringList>("order");
+        QTest::addRow("plain") << u"SELECT :a, :b"_s << u"SELECT $1, $2"_s << QStringList{u":a"_s, u":b"_s};
+        QTest::addRow("repeated") << u"SELECT :b, :a, :b"_s << u"SELECT $1, $2, $1"_s << QStringList{u":b"_s, u":a"_s};
+        QTest::addRow("cast") << u"SELECT :a::int"_s << u"SELECT $1::int"_s << QStringList{u":a"_s};
+        QTest::addRow("quoted") << u"SELECT ':a', \":b\", 'it''s :a'"_s << u"SELECT ':a', \":b\", 'it''s :a'"_s << QStringList();
+        QTest::addRow("comment") << u"SELECT 1 -- :a\n, :b"_s << u"SELECT 1 -- :a\n, $1"_s << QStringList{u":b"_s};
+        QTest::addRow("dollar body") << u"DO $$ BEGIN PERFORM :a; END $$"_s << u"DO $$ BEGIN PERFORM :a; END $$"_s << QStringList();
+    }
+
+    void placeholdersAreNumbered()
+    {
+        QFETCH(QString, sql);
+        QFETCH(QString, expected);
+        QFETCH(QStringList, order);
+        QStringList got;
+        auto out = Query::numberPlaceholders(sql, {u":a"_s, u":b"_s}, &got);
+        QVERIFY(out);
+        QCOMPARE(*out, expected);
+        QCOMPARE(got, order);
+    }
+
+    void unboundPlaceholderIsAnError()
+    {
+        QStringList order;
+        QVERIFY(!Query::numberPlaceholders(u"SELECT :a, :c"_s, {u":a"_s}, &order));
     }
 
     void sqlErrorsAreReportedNotIgnored()

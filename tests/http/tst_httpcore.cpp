@@ -82,7 +82,6 @@ private slots:
         o.workerThreads = 2;
         o.maxBodyBytes = 1024;
         o.maxHeaderBytes = 1024;
-        o.maxConnections = 64;
         o.readTimeoutMs = 500;
         o.idleTimeoutMs = 800;
         o.accessLog = false;
@@ -305,25 +304,42 @@ private slots:
 
     void connectionCapAnswers503()
     {
-        auto &metrics = m_server->metrics();
+        // Its own server: long timeouts, so no held connection is closed as idle
+        // while the test fills the cap.
+        Router router;
+        router.get(u"/api/ping"_s, [](const Request &) { return Response::ok(QJsonObject{{u"pong"_s, true}}); });
+        HttpServer::Options o;
+        o.ioThreads = 2;
+        o.maxConnections = 16;
+        o.accessLog = false;
+        HttpServer server(o, std::move(router), [](const Request &) { return Response::error(Error::notFound(u"none"_s)); });
+        QVERIFY(server.start());
+        auto &metrics = server.metrics();
         std::vector<std::unique_ptr<RawConnection>> held;
-        const int cap = m_server->options().maxConnections;
-        for (int i = metrics.openConnections.load(); i < cap; ++i) {
-            held.push_back(std::make_unique<RawConnection>(port()));
+        for (int i = 0; i < o.maxConnections; ++i) {
+            held.push_back(std::make_unique<RawConnection>(server.port()));
             QVERIFY(held.back()->isConnected());
         }
-        QTRY_COMPARE_WITH_TIMEOUT(metrics.openConnections.load(), cap, 10000);
-        RawConnection extra(port());
+        QTRY_COMPARE_WITH_TIMEOUT(metrics.openConnections.load(), o.maxConnections, 10000);
+        RawConnection extra(server.port());
         auto r = extra.readResponse();
         QVERIFY(r);
         QCOMPARE(r->status, 503);
         QCOMPARE(r->header("retry-after"), QByteArray("1"));
         QCOMPARE(json(r->body).value(u"error"_s).toObject().value(u"code"_s).toString(), u"SERVICE_UNAVAILABLE"_s);
+        QVERIFY(extra.waitClosed());
+        QCOMPARE(metrics.refusedConnections.load(), 1);
+        // The held connections still work, and a freed slot is usable again.
+        QVERIFY(held.front()->send(get("/api/ping")));
+        auto fine = held.front()->readResponse();
+        QVERIFY(fine);
+        QCOMPARE(fine->status, 200);
         held.clear();
-        QTRY_VERIFY_WITH_TIMEOUT(metrics.openConnections.load() < cap, 10000);
-        auto after = rawRequest(port(), get("/api/ping"));
+        QTRY_COMPARE_WITH_TIMEOUT(metrics.openConnections.load(), 0, 10000);
+        auto after = rawRequest(server.port(), get("/api/ping"));
         QVERIFY(after);
         QCOMPARE(after->status, 200);
+        server.stop(1000);
     }
 
     void metricsCountRoutesAndStatuses()
