@@ -135,7 +135,9 @@ Result<std::unique_ptr<LocalCluster>> LocalCluster::start(const Options &options
     if (!QDir().mkpath(cluster->m_dataDir))
         return fail(Error::unavailable(u"cannot create data directory %1"_s.arg(cluster->m_dataDir)));
 
-    QString root = cluster->m_dataDir;
+    // Everything the server owns lives under one directory, so as root only that
+    // directory is handed to the server account, never the data directory itself.
+    QString root = cluster->m_dataDir + u"/database"_s;
     if (::geteuid() == 0) {
         const auto account = unprivilegedAccount();
         if (!account)
@@ -184,13 +186,28 @@ Result<std::unique_ptr<LocalCluster>> LocalCluster::start(const Options &options
     if (auto ok = cluster->writeRuntimeConfig(options.fastInit); !ok)
         return std::unexpected(ok.error());
 
+    // owner.pid names the ShopDesk process that started the server and will stop it.
+    // A server left running by a process that died (a crash, kill -9) is adopted and
+    // stopped by us at exit; one whose starter is alive is shared and left running.
+    QFile owner(root + u"/owner.pid"_s);
     if (cluster->isRunning()) {
-        qCInfo(lcCluster).noquote() << "adopting the PostgreSQL server already running on" << cluster->m_clusterDir;
+        qint64 ownerPid = 0;
+        if (owner.open(QIODevice::ReadOnly)) {
+            ownerPid = owner.readAll().trimmed().toLongLong();
+            owner.close();
+        }
+        const bool ownerAlive = ownerPid > 0 && ownerPid != ::getpid() && ::kill(pid_t(ownerPid), 0) == 0;
+        cluster->m_owned = !ownerAlive;
+        qCInfo(lcCluster).noquote() << "PostgreSQL is already running on" << cluster->m_clusterDir
+                                    << (ownerAlive ? "(shared with the process that started it)"
+                                                   : "(its starter is gone; this process now stops it at exit)");
     } else {
         if (auto ok = cluster->startServer(); !ok)
             return std::unexpected(ok.error());
         cluster->m_owned = true;
     }
+    if (cluster->m_owned && owner.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        owner.write(QByteArray::number(::getpid()));
     if (auto ok = cluster->ensureDatabase(options.databaseName); !ok) {
         return std::unexpected(ok.error());
     }

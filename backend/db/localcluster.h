@@ -17,7 +17,7 @@ class LocalCluster
 public:
     struct Options
     {
-        QString dataDir;     // the cluster lives in <dataDir>/postgres
+        QString dataDir;     // the cluster lives in <dataDir>/database/postgres
         QString binDir;      // empty: search the usual places
         QString databaseName = QStringLiteral("shopdesk");
         bool fastInit = false; // initdb --no-sync and fsync=off: throwaway test clusters only

@@ -148,7 +148,7 @@ private slots:
     void embeddedClusterStartsServesAndStopsCleanly()
     {
         QTemporaryDir data = makeDataDir();
-        const QString clusterDir = data.path() + u"/postgres"_s;
+        const QString clusterDir = data.path() + u"/database/postgres"_s;
         {
             ShopProcess shop({u"--headless"_s, u"--port"_s, u"0"_s, u"--data-dir"_s, data.path()});
             const quint16 port = shop.waitServing();
@@ -173,6 +173,38 @@ private slots:
         QVERIFY(!again.output().contains(u"creating a PostgreSQL cluster"_s));
         int code = -1;
         QVERIFY(again.terminate(&code));
+        QCOMPARE(code, 0);
+        QVERIFY(!postgresRunningOn(clusterDir));
+    }
+
+    // A shopdesk killed outright leaves its PostgreSQL running; the next start adopts
+    // it and stops it on exit, so nothing is left behind.
+    void crashedOwnerIsAdopted()
+    {
+        QTemporaryDir data = makeDataDir();
+        const QString clusterDir = data.path() + u"/database/postgres"_s;
+        {
+            QProcess crashing;
+            crashing.setProcessEnvironment(ShopProcess::cleanEnvironment());
+            crashing.setProcessChannelMode(QProcess::MergedChannels);
+            crashing.start(binary(), {u"--headless"_s, u"--port"_s, u"0"_s, u"--data-dir"_s, data.path()});
+            QString output;
+            QElapsedTimer timer;
+            timer.start();
+            while (!output.contains(u"ShopDesk is serving"_s) && timer.elapsed() < 120000) {
+                crashing.waitForReadyRead(200);
+                output += QString::fromLocal8Bit(crashing.readAll());
+            }
+            QVERIFY2(output.contains(u"ShopDesk is serving"_s), qPrintable(output));
+            ::kill(pid_t(crashing.processId()), SIGKILL);
+            QVERIFY(crashing.waitForFinished(10000));
+        }
+        QVERIFY(postgresRunningOn(clusterDir));
+        ShopProcess next({u"--headless"_s, u"--port"_s, u"0"_s, u"--data-dir"_s, data.path()});
+        QVERIFY2(next.waitServing(), qPrintable(next.output()));
+        QVERIFY2(next.output().contains(u"its starter is gone"_s), qPrintable(next.output()));
+        int code = -1;
+        QVERIFY(next.terminate(&code));
         QCOMPARE(code, 0);
         QVERIFY(!postgresRunningOn(clusterDir));
     }

@@ -2,6 +2,7 @@
 #include "db/readiness.h"
 #include "testcluster.h"
 
+#include <QSemaphore>
 #include <QTest>
 #include <QThread>
 #include <QTimeZone>
@@ -159,33 +160,36 @@ private slots:
     void poolBoundsLeasesAndTimesOut()
     {
         auto db = pool(m_cluster.connectionOptions(), 1, false, 100);
-        std::optional<Result<Connection>> held;
-        std::thread holder([&] { held.emplace(db->acquire()); });
-        holder.join();
-        QVERIFY(held && held->has_value());
+        // A lease belongs to the thread that took it: the holder keeps it until told.
+        QSemaphore taken;
+        QSemaphore release;
+        bool holderGotOne = false;
+        std::thread holder([&] {
+            {
+                auto c = db->acquire();
+                holderGotOne = c.has_value();
+                taken.release();
+                release.acquire();
+            }
+            db->releaseThreadConnection();
+        });
+        taken.acquire();
+        QVERIFY(holderGotOne);
         QCOMPARE(db->stats().inUse, 1);
 
         // Another thread cannot get one: bounded wait, then Unavailable (-> 503).
-        Error::Kind kind = Error::Kind::Internal;
-        bool got = true;
-        std::thread waiter([&] {
-            auto c = db->acquire();
-            got = c.has_value();
-            if (!got)
-                kind = c.error().kind();
-        });
-        waiter.join();
-        QVERIFY(!got);
-        QCOMPARE(kind, Error::Kind::Unavailable);
+        auto refused = db->acquire();
+        QVERIFY(!refused);
+        QCOMPARE(refused.error().kind(), Error::Kind::Unavailable);
         QCOMPARE(db->stats().timeouts, 1);
+        QCOMPARE(db->stats().waiting, 0);
         QVERIFY(db->stats().waitSeconds > 0);
-        // Leases are released from the thread that holds the connection.
-        std::thread releaser([&] {
-            held.reset();
-            db->releaseThreadConnection();
-        });
-        releaser.join();
+
+        release.release();
+        holder.join();
         QCOMPARE(db->stats().inUse, 0);
+        auto now = db->acquire();
+        QVERIFY(now);
     }
 
     void nestedAcquireSharesTheLease()
