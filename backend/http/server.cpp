@@ -121,6 +121,10 @@ QString statusCode(int status)
     }
 }
 
+// Lingering close: at most this long, and this many discarded bytes.
+constexpr qint64 kLingerMs = 2000;
+constexpr qint64 kLingerMaxBytes = 16 << 20;
+
 } // namespace
 
 // ---------------------------------------------------------------------------------
@@ -138,7 +142,13 @@ HttpConnection::HttpConnection(HttpServer &server, IoServer &io, QObject *parent
     m_io.track(this);
     // Connected before QtHttpServer connects its own slot, so it runs first.
     connect(this, &QTcpSocket::readyRead, this, &HttpConnection::inspect);
-    connect(this, &QTcpSocket::bytesWritten, this, [this] { m_lastActivityMs = m_io.nowMs(); });
+    connect(this, &QTcpSocket::bytesWritten, this, [this] {
+        m_lastActivityMs = m_io.nowMs();
+        if (m_lingering && !m_writeShutDown && bytesToWrite() == 0) {
+            m_writeShutDown = true;
+            ::shutdown(int(socketDescriptor()), SHUT_WR);
+        }
+    });
 }
 
 HttpConnection::~HttpConnection()
@@ -161,7 +171,10 @@ void HttpConnection::inspect()
     if (available <= 0)
         return;
     if (m_closing) {
+        m_lingerDrained += available;
         drainInput();
+        if (m_lingering && m_lingerDrained > kLingerMaxBytes)
+            abort();
         return;
     }
     const qint64 now = m_io.nowMs();
@@ -206,6 +219,7 @@ void HttpConnection::rejectWith(int status, const QString &message)
     // Written after any response still owed to earlier requests, then closed.
     const quint64 sequence = m_nextSequence++;
     m_closing = false;
+    m_lingerOnClose = true;
     deliver(sequence, bytes, true);
     m_closing = true;
 }
@@ -238,7 +252,16 @@ void HttpConnection::writeNow(const QByteArray &bytes, bool close)
         m_closing = true;
         m_outOfOrder.clear();
         drainInput();
-        disconnectFromHost(); // after the write buffer is flushed
+        if (m_lingerOnClose) {
+            m_lingering = true;
+            m_lingerDeadlineMs = m_io.nowMs() + kLingerMs;
+            if (bytesToWrite() == 0) {
+                m_writeShutDown = true;
+                ::shutdown(int(socketDescriptor()), SHUT_WR);
+            }
+        } else {
+            disconnectFromHost(); // after the write buffer is flushed
+        }
     }
 }
 
@@ -247,7 +270,7 @@ void HttpConnection::sweep(qint64 nowMs)
     const auto &o = m_server.options();
     if (m_closing) {
         // A peer that never reads its response cannot hold the socket forever.
-        if (nowMs - m_lastActivityMs > o.idleTimeoutMs)
+        if ((m_lingering && nowMs > m_lingerDeadlineMs) || nowMs - m_lastActivityMs > o.idleTimeoutMs)
             abort();
         return;
     }

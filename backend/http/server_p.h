@@ -54,6 +54,15 @@ private:
     qint64 m_lastActivityMs = 0;
     qint64 m_requestStartedMs = -1;
     bool m_closing = false;
+    // Lingering close after refusing a request the client is still sending: shut our
+    // side down once the error is written, keep reading and discarding for a moment,
+    // then close. Closing at once would make the kernel answer the unread bytes with a
+    // reset, and many clients then lose the 413 they were sent.
+    bool m_lingerOnClose = false;
+    bool m_lingering = false;
+    bool m_writeShutDown = false;
+    qint64 m_lingerDeadlineMs = 0;
+    qint64 m_lingerDrained = 0;
 };
 
 class Listener : public QTcpServer
