@@ -26,7 +26,6 @@ namespace shop::db {
 
 namespace {
 
-constexpr int kPort = 5432; // names the socket file only; nothing listens on TCP
 constexpr int kSocketPathMax = 100; // sun_path is 108 bytes with ".s.PGSQL.5432"
 
 struct Account
@@ -183,7 +182,8 @@ Result<std::unique_ptr<LocalCluster>> LocalCluster::start(const Options &options
         if (auto ok = cluster->initialize(options.fastInit); !ok)
             return std::unexpected(ok.error());
     }
-    if (auto ok = cluster->writeRuntimeConfig(options.fastInit); !ok)
+    cluster->m_port = options.port;
+    if (auto ok = cluster->writeRuntimeConfig(options); !ok)
         return std::unexpected(ok.error());
 
     // owner.pid names the ShopDesk process that started the server and will stop it.
@@ -267,7 +267,7 @@ Status LocalCluster::initialize(bool fastInit)
     return {};
 }
 
-Status LocalCluster::writeRuntimeConfig(bool fastInit)
+Status LocalCluster::writeRuntimeConfig(const Options &options)
 {
     QFile conf(m_clusterDir + u"/shopdesk.conf"_s);
     if (!conf.open(QIODevice::WriteOnly | QIODevice::Truncate))
@@ -275,10 +275,11 @@ Status LocalCluster::writeRuntimeConfig(bool fastInit)
     QByteArray text = "listen_addresses = ''\n"
                       "unix_socket_directories = '" + m_socketDir.toUtf8() + "'\n"
                       "unix_socket_permissions = 0700\n"
-                      "port = " + QByteArray::number(kPort) + "\n"
+                      "port = " + QByteArray::number(m_port) + "\n"
                       "max_connections = 200\n";
-    if (fastInit)
+    if (options.fastInit)
         text += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
+    text += options.extraSettings;
     if (conf.write(text) != text.size())
         return fail(Error::unavailable(u"cannot write %1"_s.arg(conf.fileName())));
     conf.close();
@@ -344,7 +345,7 @@ ConnectionOptions LocalCluster::connection() const
 {
     ConnectionOptions o;
     o.host = m_socketDir;
-    o.port = kPort;
+    o.port = m_port;
     o.user = m_superuser;
     o.database = m_database;
     return o;

@@ -21,6 +21,12 @@ public:
         QString binDir;      // empty: search the usual places
         QString databaseName = QStringLiteral("shopdesk");
         bool fastInit = false; // initdb --no-sync and fsync=off: throwaway test clusters only
+        // Names the socket file (.s.PGSQL.<port>); also the TCP port if extraSettings
+        // open one. The app never does: its cluster is reachable through the socket only.
+        int port = 5432;
+        // Appended to the generated settings (later lines win): tests use it to serve
+        // TLS on 127.0.0.1, as a remote server would.
+        QByteArray extraSettings;
     };
 
     ~LocalCluster();
@@ -45,7 +51,7 @@ private:
     LocalCluster() = default;
 
     Status initialize(bool fastInit);
-    Status writeRuntimeConfig(bool fastInit);
+    Status writeRuntimeConfig(const Options &options);
     Status startServer();
     Status ensureDatabase(const QString &name);
     Result<QByteArray> run(const QString &program, const QStringList &arguments, int timeoutMs) const;
@@ -61,6 +67,7 @@ private:
     // When running as root: the account the server runs as.
     int m_runUid = -1;
     int m_runGid = -1;
+    int m_port = 5432;
     bool m_owned = false;
 };
 

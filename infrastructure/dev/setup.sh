@@ -11,7 +11,7 @@ packages=(
     qt6-qpa-plugins libgl-dev qtkeychain-qt6-dev
     # security, tokens, 2FA, mail, redis
     libssl-dev libcrypt-dev libpq-dev libjwt-dev liboath-dev libqrencode-dev libcurl4-openssl-dev
-    libhiredis-dev
+    libhiredis-dev openssl
     # servers: the embedded database, the optional shared cache, pooling and ceilings
     postgresql-15 postgresql-client-15 redis-server pgbouncer nginx-light wrk
     # headless GUI and browser tests, SMTP sink
