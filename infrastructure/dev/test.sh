@@ -6,6 +6,17 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 "$root/infrastructure/dev/setup.sh"
 
+# Browser-test dependencies (pinned in tests/e2e/package-lock.json): npm ci only when
+# node_modules is missing or older than the lock file (a stamp written after a complete
+# install), so an unchanged tree costs nothing.
+e2e="$root/tests/e2e"
+stamp="$e2e/node_modules/.shopdesk-npm-ci"
+if [[ ! -f "$stamp" || "$e2e/package-lock.json" -nt "$stamp" ]]; then
+    echo "== npm ci (tests/e2e)"
+    (cd "$e2e" && npm ci --no-audit --no-fund)
+    touch "$stamp"
+fi
+
 echo "== build and test (RelWithDebInfo)"
 "$root/infrastructure/dev/build.sh" "$root/build"
 (cd "$root/build" && ctest --output-on-failure --timeout 600)
