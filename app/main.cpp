@@ -105,6 +105,12 @@ int runHealthCheck(int argc, char **argv, const shop::Config &config)
 
 int main(int argc, char **argv)
 {
+    // Qt's GLib event loop polls every socket on every iteration and costs 3.4x in
+    // throughput at 10,000 connections (bench/results: 10k req/s with GLib, 34k
+    // without, /api/health on 2 cores); Qt's own Unix dispatcher serves the HTTP
+    // threads and the widgets alike. Set before the first event loop exists.
+    if (!qEnvironmentVariableIsSet("QT_NO_GLIB"))
+        qputenv("QT_NO_GLIB", "1");
     shop::installLogFormat();
     QCoreApplication::setApplicationName(u"ShopDesk"_s);
     QCoreApplication::setOrganizationName(u"ShopDesk"_s);

@@ -10,6 +10,7 @@
 #include <QUrl>
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -348,6 +349,14 @@ void IoServer::sweep()
 {
     m_date = QDateTime::currentDateTimeUtc().toString(u"ddd, dd MMM yyyy hh:mm:ss 'GMT'"_s).toLatin1();
     const qint64 now = nowMs();
+    // Each connection holds ~50 KiB of socket buffers; after a burst of thousands of
+    // connections glibc keeps the freed memory. Hand it back once a burst is over.
+    const qsizetype open = m_connections.size();
+    if (m_peakSinceTrim - open > 1000) {
+        ::malloc_trim(0);
+        m_peakSinceTrim = open;
+    }
+    m_peakSinceTrim = qMax(m_peakSinceTrim, open);
     // Copy: a sweep may close (and later delete) connections.
     const auto connections = m_connections.values();
     for (HttpConnection *c : connections) {

@@ -121,6 +121,7 @@ private:
     QByteArray m_idPrefix;
     quint64 m_idCounter = 0;
     QSet<HttpConnection *> m_connections;
+    qsizetype m_peakSinceTrim = 0;
 };
 
 class IoThread : public QThread
