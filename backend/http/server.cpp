@@ -310,6 +310,13 @@ void Listener::incomingConnection(qintptr descriptor)
         return;
     }
     connection->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    // QtHttpServer keeps a request's bytes buffered until it is complete, so the
+    // buffer must hold one whole request; beyond that Qt would read whatever the
+    // kernel has queued (megabytes) before the framer can refuse it. 64 KiB of slack
+    // covers chunk framing; a client that frames a body in tiny chunks so that it
+    // needs more gets no further and times out (408) rather than costing memory.
+    const auto &o = m_server.options();
+    connection->setReadBufferSize(o.maxHeaderBytes + o.maxBodyBytes + 64 * 1024);
     addPendingConnection(connection);
 }
 
