@@ -31,7 +31,8 @@ void metric(QByteArray &out, const char *name, const char *type, const char *hel
 
 QByteArray renderProcessMetrics(const HealthContext &context)
 {
-    QByteArray out;
+    QByteArray out = "# HELP shopdesk_build_info The running ShopDesk version.\n# TYPE shopdesk_build_info gauge\n"
+                     "shopdesk_build_info{version=\"" + context.version.toUtf8() + "\"} 1\n";
     if (context.database) {
         const db::PoolStats s = context.database->stats();
         metric(out, "shopdesk_db_pool_size", "gauge", "Database connections allowed at most.", QByteArray::number(s.size));

@@ -84,7 +84,7 @@ private slots:
                                  "shopdesk_http_connections_open", "shopdesk_db_pool_size",
                                  "shopdesk_db_connections_in_use", "shopdesk_db_connections_waiting",
                                  "shopdesk_db_wait_seconds_total", "shopdesk_readiness_probes_total",
-                                 "shopdesk_resident_memory_bytes"})
+                                 "shopdesk_resident_memory_bytes", "shopdesk_build_info{version="})
             QVERIFY2(text.contains(name), name);
         // Every sample line is "name{labels} value" or "name value".
         for (const QByteArray &line : text.split('\n')) {
