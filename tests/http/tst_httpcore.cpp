@@ -11,6 +11,7 @@
 #include <QThread>
 
 #include <memory>
+#include <thread>
 
 using namespace Qt::StringLiterals;
 using namespace shop;
@@ -340,6 +341,36 @@ private slots:
         QVERIFY(after);
         QCOMPARE(after->status, 200);
         server.stop(1000);
+    }
+
+    // Graceful stop: no new connections, but a request already being worked on is
+    // answered (with Connection: close) before the threads go.
+    void stopFinishesInFlightRequests()
+    {
+        Router router;
+        router.get(u"/api/slow"_s, [](const Request &) {
+            QThread::msleep(500);
+            return Response::ok(QJsonObject{{u"finished"_s, true}});
+        }, Execution::Worker);
+        HttpServer::Options o;
+        o.ioThreads = 2;
+        o.accessLog = false;
+        HttpServer server(o, std::move(router), [](const Request &) { return Response::error(Error::notFound(u"none"_s)); });
+        QVERIFY(server.start());
+        const quint16 serverPort = server.port();
+        RawConnection c(serverPort);
+        QVERIFY(c.send(get("/api/slow")));
+        QTRY_COMPARE_WITH_TIMEOUT(server.metrics().inFlight.load(), 1, 5000);
+
+        std::thread stopper([&] { server.stop(10000); });
+        auto r = c.readResponse(10000);
+        stopper.join();
+        QVERIFY2(r, "the in-flight request must be answered before the server stops");
+        QCOMPARE(r->status, 200);
+        QCOMPARE(r->header("connection"), QByteArray("close"));
+        QVERIFY(r->body.contains("finished"));
+        RawConnection late(serverPort);
+        QVERIFY2(!late.isConnected() || !late.readResponse(2000), "a stopped server accepts no new requests");
     }
 
     void metricsCountRoutesAndStatuses()
