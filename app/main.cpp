@@ -13,6 +13,7 @@
 #include <QMessageBox>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QScopeGuard>
 #include <QSocketNotifier>
 #include <QTextStream>
 #include <QTimer>
@@ -27,6 +28,15 @@ using namespace Qt::StringLiterals;
 namespace {
 
 int g_signalPipe[2] = {-1, -1};
+shop::Runtime *g_runtime = nullptr;
+
+// Qt's xcb plugin calls exit() when the X server goes away (a session logout), which
+// skips main()'s orderly stop; the embedded PostgreSQL must not be left running.
+void stopClusterAtExit()
+{
+    if (g_runtime)
+        g_runtime->stopClusterOnExit();
+}
 
 void onSignal(int signal)
 {
@@ -148,6 +158,10 @@ int main(int argc, char **argv)
     installSignalHandlers(*app);
 
     shop::Runtime runtime(*config);
+    g_runtime = &runtime;
+    std::atexit(stopClusterAtExit);
+    // Cleared before `runtime` is destroyed on every way out of main().
+    const auto forget = qScopeGuard([] { g_runtime = nullptr; });
     if (auto ok = runtime.start(); !ok) {
         if (!config->headless)
             QMessageBox::critical(nullptr, u"ShopDesk"_s, ok.error().message());

@@ -136,6 +136,14 @@ void Runtime::stop()
     }
 }
 
+void Runtime::stopClusterOnExit()
+{
+    if (m_cluster) {
+        if (auto ok = m_cluster->stop(); !ok)
+            qCWarning(lcCluster).noquote() << ok.error().message();
+    }
+}
+
 QString Runtime::url() const
 {
     if (!m_http)

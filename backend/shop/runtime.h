@@ -37,6 +37,10 @@ public:
     Status start();
     // Graceful: drain HTTP, close connections, stop the embedded cluster.
     void stop();
+    // For a process that is exiting without unwinding (Qt's xcb plugin calls exit()
+    // when the display goes away): stop the embedded cluster only, touching nothing
+    // that other threads may hold.
+    void stopClusterOnExit();
 
     const Config &config() const { return m_config; }
     db::Database *database() const { return m_database.get(); }

@@ -209,6 +209,31 @@ private slots:
         QVERIFY(!postgresRunningOn(clusterDir));
     }
 
+    // The desktop session ends under the app (logout: the X server goes away and Qt
+    // exits the process without unwinding): the embedded PostgreSQL still stops.
+    void displayGoingAwayStillStopsTheCluster()
+    {
+        QProcess xvfb;
+        const QString display = u":%1"_s.arg(90 + (::getpid() % 500));
+        xvfb.start(u"Xvfb"_s, {display, u"-screen"_s, u"0"_s, u"1024x768x24"_s, u"-nolisten"_s, u"tcp"_s});
+        QVERIFY2(xvfb.waitForStarted(10000), "Xvfb is installed by infrastructure/dev/setup.sh");
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(u"/tmp/.X11-unix/X"_s + display.mid(1)), 10000);
+
+        QTemporaryDir data = makeDataDir();
+        const QString clusterDir = data.path() + u"/database/postgres"_s;
+        QProcessEnvironment env = ShopProcess::cleanEnvironment();
+        env.insert(u"DISPLAY"_s, display);
+        ShopProcess shop({u"--port"_s, u"0"_s, u"--data-dir"_s, data.path()}, env);
+        QVERIFY2(shop.waitServing(), qPrintable(shop.output()));
+        QVERIFY(!shop.output().contains(u"no display"_s));
+        QVERIFY(postgresRunningOn(clusterDir));
+
+        xvfb.terminate();
+        QVERIFY(xvfb.waitForFinished(10000));
+        shop.waitExit();
+        QVERIFY2(!postgresRunningOn(clusterDir), qPrintable(shop.output()));
+    }
+
     void noDisplayMeansHeadless()
     {
         QTemporaryDir data = makeDataDir();
