@@ -26,7 +26,9 @@ if [[ "${SHOPDESK_SKIP_SANITIZER:-0}" != 1 ]]; then
     "$root/infrastructure/dev/build.sh" "$root/build-asan" -DSHOPDESK_SANITIZE=ON
     # Leak checking stays off: Qt's plugin loader and fontconfig keep process-lifetime
     # allocations that LeakSanitizer reports as leaks; memory errors are still fatal.
-    export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1
+    # (strict_string_checks stays off too: libxkbcommon-x11 strndup()s an unterminated
+    # buffer when Qt connects to an X server, outside ShopDesk's code.)
+    export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     (cd "$root/build-asan" && ctest --output-on-failure --timeout 900)
 fi
