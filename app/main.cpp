@@ -81,7 +81,6 @@ int fatal(const QString &message)
 
 int runMigrate(shop::Config config)
 {
-    QCoreApplication::setApplicationName(u"ShopDesk"_s);
     shop::Runtime runtime(std::move(config));
     if (auto ok = runtime.openDatabase(); !ok)
         return fatal(ok.error().message());

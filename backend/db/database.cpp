@@ -382,6 +382,14 @@ Status Query::exec()
 
     ThreadEntry &entry = *m_connection->m_entry;
     PGconn *conn = entry.conn;
+    const auto failWith = [&](PGresult *failed) -> Status {
+        bool broken = false;
+        Error error = resultError(conn, failed, m_statement, &m_sqlState, &broken);
+        PQclear(failed);
+        if (broken)
+            m_connection->markBroken();
+        return std::unexpected(error);
+    };
     PGresult *result = nullptr;
     if (m_connection->plainQueries()) {
         result = PQexecParams(conn, sql->toUtf8().constData(), count, nullptr, values.data(), lengths.data(),
@@ -391,28 +399,16 @@ Status Query::exec()
         if (name.isEmpty()) {
             name = "sd_" + QByteArray::number(entry.prepared.size() + 1);
             PGresult *prepared = PQprepare(conn, name.constData(), sql->toUtf8().constData(), count, nullptr);
-            if (PQresultStatus(prepared) != PGRES_COMMAND_OK) {
-                bool broken = false;
-                Error error = resultError(conn, prepared, m_statement, &m_sqlState, &broken);
-                PQclear(prepared);
-                if (broken)
-                    m_connection->markBroken();
-                return std::unexpected(error);
-            }
+            if (PQresultStatus(prepared) != PGRES_COMMAND_OK)
+                return failWith(prepared);
             PQclear(prepared);
             entry.prepared.insert(*sql, name);
         }
         result = PQexecPrepared(conn, name.constData(), count, values.data(), lengths.data(), formats.data(), 0);
     }
     const ExecStatusType status = PQresultStatus(result);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        bool broken = false;
-        Error error = resultError(conn, result, m_statement, &m_sqlState, &broken);
-        PQclear(result);
-        if (broken)
-            m_connection->markBroken();
-        return std::unexpected(error);
-    }
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+        return failWith(result);
     m_result = result;
     return {};
 }

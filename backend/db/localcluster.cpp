@@ -263,7 +263,9 @@ Status LocalCluster::initialize(bool fastInit)
     QFile conf(m_clusterDir + u"/postgresql.conf"_s);
     if (!conf.open(QIODevice::Append))
         return fail(Error::unavailable(u"cannot extend %1"_s.arg(conf.fileName())));
-    conf.write("\n# Written by ShopDesk at every start.\ninclude_if_exists = 'shopdesk.conf'\n");
+    const QByteArray include = "\n# Written by ShopDesk at every start.\ninclude_if_exists = 'shopdesk.conf'\n";
+    if (conf.write(include) != include.size() || !conf.flush())
+        return fail(Error::unavailable(u"cannot extend %1"_s.arg(conf.fileName())));
     return {};
 }
 

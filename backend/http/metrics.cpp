@@ -26,12 +26,10 @@ HttpMetrics::HttpMetrics(int shards)
 void HttpMetrics::record(int shard, const QString &route, const QByteArray &method, int status, qint64 nanos)
 {
     Shard &s = *m_shards[size_t(shard) % m_shards.size()];
-    const QString methodText = QString::fromLatin1(method);
-    const QString series = route + u'\x1f' + methodText;
     const double seconds = double(nanos) / 1e9;
     QMutexLocker lock(&s.mutex);
-    ++s.counters[series + u'\x1f' + QString::number(status)].count;
-    Histogram &h = s.latency[series];
+    ++s.counters[SeriesKey{route, method, status}];
+    Histogram &h = s.latency[SeriesKey{route, method, 0}];
     ++h.count;
     h.sum += seconds;
     for (size_t i = 0; i < kBuckets.size(); ++i) {
@@ -48,12 +46,11 @@ HttpMetrics::Totals HttpMetrics::totals() const
     for (const auto &shard : m_shards) {
         QMutexLocker lock(&shard->mutex);
         for (auto it = shard->counters.cbegin(); it != shard->counters.cend(); ++it) {
-            const int status = it.key().section(u'\x1f', 2).toInt();
-            t.requests += it->count;
-            if (status >= 500)
-                t.serverErrors += it->count;
-            else if (status >= 400)
-                t.clientErrors += it->count;
+            t.requests += it.value();
+            if (it.key().status >= 500)
+                t.serverErrors += it.value();
+            else if (it.key().status >= 400)
+                t.clientErrors += it.value();
         }
     }
     return t;
@@ -61,14 +58,18 @@ HttpMetrics::Totals HttpMetrics::totals() const
 
 QByteArray HttpMetrics::render() const
 {
-    QMap<QString, qint64> counters;
-    QMap<QString, Histogram> latency;
+    // Sorted by label text so the exposition is stable between scrapes.
+    const auto labels = [](const SeriesKey &k) -> QByteArray {
+        return "route=\"" + escapeLabel(k.route) + "\",method=\"" + escapeLabel(QString::fromLatin1(k.method)) + '"';
+    };
+    QMap<QByteArray, qint64> counters;
+    QMap<QByteArray, Histogram> latency;
     for (const auto &shard : m_shards) {
         QMutexLocker lock(&shard->mutex);
         for (auto it = shard->counters.cbegin(); it != shard->counters.cend(); ++it)
-            counters[it.key()] += it->count;
+            counters[labels(it.key()) + ",status=\"" + QByteArray::number(it.key().status) + '"'] += it.value();
         for (auto it = shard->latency.cbegin(); it != shard->latency.cend(); ++it) {
-            Histogram &h = latency[it.key()];
+            Histogram &h = latency[labels(it.key())];
             for (size_t i = 0; i < kBuckets.size(); ++i)
                 h.buckets[i] += it->buckets[i];
             h.count += it->count;
@@ -79,27 +80,22 @@ QByteArray HttpMetrics::render() const
     QByteArray out;
     out += "# HELP shopdesk_http_requests_total HTTP requests answered, by route pattern, method and status.\n"
            "# TYPE shopdesk_http_requests_total counter\n";
-    for (auto it = counters.cbegin(); it != counters.cend(); ++it) {
-        const QStringList parts = it.key().split(u'\x1f');
-        out += "shopdesk_http_requests_total{route=\"" + escapeLabel(parts.value(0)) + "\",method=\""
-               + escapeLabel(parts.value(1)) + "\",status=\"" + parts.value(2).toLatin1() + "\"} "
-               + QByteArray::number(it.value()) + '\n';
-    }
+    for (auto it = counters.cbegin(); it != counters.cend(); ++it)
+        out += "shopdesk_http_requests_total{" + it.key() + "} " + QByteArray::number(it.value()) + '\n';
     out += "# HELP shopdesk_http_request_duration_seconds Time from a whole request to its response.\n"
            "# TYPE shopdesk_http_request_duration_seconds histogram\n";
     for (auto it = latency.cbegin(); it != latency.cend(); ++it) {
-        const QStringList parts = it.key().split(u'\x1f');
-        const QByteArray labels = "route=\"" + escapeLabel(parts.value(0)) + "\",method=\"" + escapeLabel(parts.value(1)) + '"';
+        const QByteArray &l = it.key();
         qint64 cumulative = 0;
         for (size_t i = 0; i < kBuckets.size(); ++i) {
             cumulative += it->buckets[i];
-            out += "shopdesk_http_request_duration_seconds_bucket{" + labels + ",le=\""
+            out += "shopdesk_http_request_duration_seconds_bucket{" + l + ",le=\""
                    + QByteArray::number(kBuckets[i], 'g', 6) + "\"} " + QByteArray::number(cumulative) + '\n';
         }
-        out += "shopdesk_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} "
+        out += "shopdesk_http_request_duration_seconds_bucket{" + l + ",le=\"+Inf\"} "
                + QByteArray::number(it->count) + '\n';
-        out += "shopdesk_http_request_duration_seconds_sum{" + labels + "} " + QByteArray::number(it->sum, 'g', 9) + '\n';
-        out += "shopdesk_http_request_duration_seconds_count{" + labels + "} " + QByteArray::number(it->count) + '\n';
+        out += "shopdesk_http_request_duration_seconds_sum{" + l + "} " + QByteArray::number(it->sum, 'g', 9) + '\n';
+        out += "shopdesk_http_request_duration_seconds_count{" + l + "} " + QByteArray::number(it->count) + '\n';
     }
     const auto gauge = [&out](const char *name, const char *help, const char *type, qint64 value) {
         out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n' + name + ' '

@@ -42,9 +42,21 @@ public:
     QByteArray render() const;
 
 private:
-    struct Series
+    // Keys share the route's and method's data (implicit sharing): recording a
+    // request allocates nothing once its series exists.
+    struct SeriesKey
     {
-        qint64 count = 0;
+        QString route;
+        QByteArray method;
+        int status = 0; // 0 in latency keys
+        friend bool operator==(const SeriesKey &a, const SeriesKey &b)
+        {
+            return a.status == b.status && a.route == b.route && a.method == b.method;
+        }
+        friend size_t qHash(const SeriesKey &k, size_t seed = 0)
+        {
+            return qHashMulti(seed, k.route, k.method, k.status);
+        }
     };
     struct Histogram
     {
@@ -55,8 +67,8 @@ private:
     struct Shard
     {
         mutable QMutex mutex;
-        QHash<QString, Series> counters;     // "route\x1fmethod\x1fstatus"
-        QHash<QString, Histogram> latency;   // "route\x1fmethod"
+        QHash<SeriesKey, qint64> counters;
+        QHash<SeriesKey, Histogram> latency; // status 0
     };
     std::vector<std::unique_ptr<Shard>> m_shards;
 };

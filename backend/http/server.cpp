@@ -171,7 +171,7 @@ void HttpConnection::inspect()
     const qint64 available = bytesAvailable();
     if (available <= 0)
         return;
-    if (m_closing) {
+    if (m_closing || m_rejected) {
         m_lingerDrained += available;
         drainInput();
         if (m_lingering && m_lingerDrained > kLingerMaxBytes)
@@ -205,11 +205,13 @@ void HttpConnection::drainInput()
 
 void HttpConnection::rejectWith(int status, const QString &message)
 {
-    if (m_closing)
+    if (m_closing || m_rejected)
         return;
+    // From here on input is discarded; the error is written after any response still
+    // owed to earlier requests, then the connection closes (lingering).
+    m_rejected = true;
     const qint64 started = m_io.elapsedNs();
     drainInput();
-    m_closing = true;
     ++m_server.metrics().rejectedRequests;
     const QByteArray requestId = m_io.newRequestId();
     Response response = Response::error(status, statusCode(status), message);
@@ -217,12 +219,8 @@ void HttpConnection::rejectWith(int status, const QString &message)
         response.withHeader("Retry-After", "1");
     const QByteArray bytes = m_io.serialize(response, requestId, false, false, 1);
     m_io.account(u"(rejected)"_s, "-", u"-"_s, status, bytes.size(), requestId, peerAddress(), started);
-    // Written after any response still owed to earlier requests, then closed.
-    const quint64 sequence = m_nextSequence++;
-    m_closing = false;
     m_lingerOnClose = true;
-    deliver(sequence, bytes, true);
-    m_closing = true;
+    deliver(m_nextSequence++, bytes, true);
 }
 
 void HttpConnection::deliver(quint64 sequence, QByteArray bytes, bool close)

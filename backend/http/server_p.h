@@ -53,7 +53,8 @@ private:
     std::map<quint64, std::pair<QByteArray, bool>> m_outOfOrder;
     qint64 m_lastActivityMs = 0;
     qint64 m_requestStartedMs = -1;
-    bool m_closing = false;
+    bool m_closing = false;   // the last response is written; nothing more goes out
+    bool m_rejected = false;  // the framer or a timeout refused the stream
     // Lingering close after refusing a request the client is still sending: shut our
     // side down once the error is written, keep reading and discarding for a moment,
     // then close. Closing at once would make the kernel answer the unread bytes with a

@@ -65,9 +65,8 @@ StaticFiles::File StaticFiles::load(const QString &relative)
         file.contentType = mimeType(relative);
         file.found = true;
     }
-    // Resources are compiled in and never change while running: cache misses too,
-    // but only for names that look like files, so the cache cannot grow without bound
-    // from arbitrary URLs.
+    // Resources are compiled in and never change while running, so misses are cached
+    // too, but only while the cache is small: arbitrary URLs cannot grow it unbounded.
     if (file.found || m_cache.size() < 1024)
         m_cache.insert(relative, file);
     return file;
@@ -80,7 +79,7 @@ Response StaticFiles::serve(const Request &request)
     if (request.method != "GET")
         return Response::error(405, u"METHOD_NOT_ALLOWED"_s, u"static files are read-only"_s)
             .withHeader("Allow", "GET, HEAD");
-    // The raw target is checked as well as the decoded path: %2e%2e must not slip by.
+    // The path is checked after percent-decoding, so %2e%2e and %5c are caught too.
     if (!isSafePath(request.path))
         return Response::error(400, u"INVALID_REQUEST"_s, u"the path is not allowed"_s);
 
