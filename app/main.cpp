@@ -3,6 +3,7 @@
 // Wiring only: config -> database -> services -> HTTP -> GUI. Everything else lives
 // in backend/ (headless) and ui/ (widgets).
 
+#include "catalog/demoseed.h"
 #include "core/config.h"
 #include "core/logging.h"
 #include "mainwindow.h"
@@ -88,6 +89,20 @@ int runMigrate(shop::Config config)
     return 0;
 }
 
+int runSeedDemo(shop::Config config)
+{
+    shop::Runtime runtime(std::move(config));
+    if (auto ok = runtime.openDatabase(); !ok)
+        return fatal(ok.error().message());
+    auto report = shop::catalog::seedDemo(*runtime.database(), runtime.config().seedProducts);
+    if (!report)
+        return fatal(report.error().message());
+    QTextStream(stdout) << "seed-demo: " << report->categoriesAdded << " categories and " << report->productsAdded
+                        << " products added; the catalog holds " << report->productsTotal << " products ("
+                        << QString::number(report->seconds, 'f', 2) << " s)\n";
+    return 0;
+}
+
 int runHealthCheck(int argc, char **argv, const shop::Config &config)
 {
     QCoreApplication app(argc, argv);
@@ -140,6 +155,8 @@ int main(int argc, char **argv)
 
     if (config->command == "migrate"_L1)
         return runMigrate(*config);
+    if (config->command == "seed-demo"_L1)
+        return runSeedDemo(*config);
     if (config->command == "health"_L1)
         return runHealthCheck(argc, argv, *config);
 

@@ -138,6 +138,15 @@ const QList<Option> &options()
         {u"pg-bin-dir"_s, u"SHOPDESK_PG_BIN_DIR"_s, u"database/pg_bin_dir"_s, u"dir"_s,
          u"directory holding initdb and pg_ctl for the embedded cluster"_s,
          stringField(&Config::pgBinDir)},
+        {u"db-listen-url"_s, u"SHOPDESK_DB_LISTEN_URL"_s, u"database/listen_url"_s, u"url"_s,
+         u"PostgreSQL for LISTEN/NOTIFY when DATABASE_URL goes through PgBouncer in "
+         u"transaction mode (default: the same database)"_s,
+         stringField(&Config::dbListenUrl)},
+        {u"catalog-cache"_s, u"SHOPDESK_CATALOG_CACHE"_s, u"catalog/cache"_s, u"on|off"_s,
+         u"cache catalog responses in process (invalidated by LISTEN/NOTIFY)"_s,
+         boolField(&Config::catalogCache, u"catalog-cache"_s)},
+        {u"products"_s, {}, {}, u"n"_s, u"seed-demo: how many demo products the catalog should hold"_s,
+         intField(&Config::seedProducts, 1, 1'000'000, u"products"_s)},
     };
     return table;
 }
@@ -209,7 +218,7 @@ Result<Config> ConfigLoader::load(const QStringList &arguments, const QProcessEn
         flagValues.append({&*it, value});
     }
 
-    static const QStringList commands = {u"migrate"_s, u"health"_s};
+    static const QStringList commands = {u"migrate"_s, u"health"_s, u"seed-demo"_s};
     if (!config.command.isEmpty() && !commands.contains(config.command))
         return fail(Error::Kind::InvalidRequest, u"unknown command \"%1\" (see --help)"_s.arg(config.command));
 
@@ -248,7 +257,9 @@ QString ConfigLoader::usage()
                    "  (none)     run the shop: admin window and server (headless with --headless\n"
                    "             or when there is no display)\n"
                    "  migrate    apply database migrations and exit\n"
-                   "  health     ask a running instance's /readyz (exit 0 when ready)\n\n"
+                   "  health     ask a running instance's /readyz (exit 0 when ready)\n"
+                   "  seed-demo  fill the catalog with demo categories and products\n"
+                   "             (--products N, default 50; adds only what is missing)\n\n"
                    "Options (flag, environment variable):\n"
                    "  --headless                      SHOPDESK_HEADLESS=1\n"
                    "      never open a window\n"

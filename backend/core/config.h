@@ -15,7 +15,7 @@ struct Config
 {
     // Process shape
     bool headless = false;
-    QString command;             // "" (run), "migrate", "health"
+    QString command;             // "" (run), "migrate", "health", "seed-demo"
     QString dataDir;             // embedded cluster, keys, generated files
     QString configFile;          // INI file holding the persistent settings
 
@@ -39,6 +39,11 @@ struct Config
     int dbAcquireTimeoutMs = 2000;
     bool dbPlainQueries = false; // PgBouncer transaction mode: no server-side prepares
     QString pgBinDir;            // where initdb/pg_ctl live; empty: look in the usual places
+    QString dbListenUrl;         // LISTEN/NOTIFY connection; empty: databaseUrl
+
+    // Catalog
+    bool catalogCache = true;    // off: every catalog read goes to PostgreSQL (bench baseline)
+    int seedProducts = 50;       // seed-demo: the learning lab's catalog had 50
 
     int effectiveIoThreads() const;
     int effectiveDbPoolSize() const;

@@ -149,6 +149,11 @@ Error resultError(PGconn *conn, const PGresult *result, const QString &statement
     return Error::internal(u"a database error occurred"_s);
 }
 
+void logNotice(void *, const char *message)
+{
+    qCDebug(lcDb).noquote() << "server notice:" << QString::fromUtf8(message).trimmed();
+}
+
 } // namespace
 
 Database::Database(Options options)
@@ -216,6 +221,9 @@ Result<Connection> Database::acquire(std::chrono::milliseconds timeout)
             release(false);
             return fail(Error::internal(u"the database driver is not PostgreSQL's"_s));
         }
+        // libpq prints NOTICEs (e.g. a search made only of stop words) on stderr by
+        // default; they belong in the log, at debug level.
+        PQsetNoticeProcessor(entry->conn, logNotice, nullptr);
         ++m_opened;
     }
     entry->depth = 1;
@@ -315,6 +323,42 @@ Status Connection::execute(const QString &statement)
             markBroken();
     }
     PQclear(result);
+    return outcome;
+}
+
+Status Connection::copyIn(const QString &copyStatement, const QByteArray &data)
+{
+    PGconn *conn = m_entry->conn;
+    QString state;
+    bool broken = false;
+    PGresult *started = PQexec(conn, copyStatement.toUtf8().constData());
+    if (PQresultStatus(started) != PGRES_COPY_IN) {
+        Error error = resultError(conn, started, copyStatement, &state, &broken);
+        PQclear(started);
+        if (broken)
+            markBroken();
+        return std::unexpected(error);
+    }
+    PQclear(started);
+    // PQputCopyData takes an int length: send large loads in slices.
+    constexpr qsizetype Slice = 1 << 20;
+    bool sent = true;
+    for (qsizetype at = 0; at < data.size() && sent; at += Slice) {
+        const qsizetype n = qMin(Slice, data.size() - at);
+        sent = PQputCopyData(conn, data.constData() + at, int(n)) == 1;
+    }
+    const bool ended = PQputCopyEnd(conn, sent ? nullptr : "client failed to send data") == 1;
+    Status outcome;
+    while (PGresult *result = PQgetResult(conn)) {
+        if (outcome && PQresultStatus(result) != PGRES_COMMAND_OK)
+            outcome = std::unexpected(resultError(conn, result, copyStatement, &state, &broken));
+        PQclear(result);
+    }
+    if (outcome && (!sent || !ended)) {
+        outcome = std::unexpected(resultError(conn, nullptr, copyStatement, &state, &broken));
+    }
+    if (broken)
+        markBroken();
     return outcome;
 }
 

@@ -101,6 +101,10 @@ public:
     // BEGIN/COMMIT, a whole migration file).
     Status execute(const QString &statement);
 
+    // COPY ... FROM STDIN with `data` in COPY's text format (bulk loads: seed-demo,
+    // imports). One round trip for any number of rows.
+    Status copyIn(const QString &copyStatement, const QByteArray &data);
+
     // Marks the physical connection as unusable: it is closed when the lease ends.
     void markBroken() { m_broken = true; }
 

@@ -85,6 +85,8 @@ void addHealthRoutes(Router &router, const HealthContext *context)
     router.get(u"/metrics"_s, [context](const Request &) {
         QByteArray text = context->server ? context->server->metrics().render() : QByteArray();
         text += renderProcessMetrics(*context);
+        for (const auto &source : context->metricSources)
+            text += source();
         return Response::text(200, "text/plain; version=0.0.4; charset=utf-8", text);
     });
 }

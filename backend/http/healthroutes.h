@@ -4,6 +4,8 @@
 
 #include <QDateTime>
 
+#include <functional>
+
 namespace shop::db {
 class Database;
 class ReadinessProbe;
@@ -20,6 +22,8 @@ struct HealthContext
     HttpServer *server = nullptr; // set once the server exists
     QDateTime startedAt;
     QString version;
+    // More Prometheus text appended to /metrics (the catalog cache, ...).
+    QList<std::function<QByteArray()>> metricSources;
 };
 
 // GET /api/health (seed-compatible), /healthz (alive, no database), /readyz (cached

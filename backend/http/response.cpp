@@ -114,6 +114,17 @@ Response Response::ok(const QJsonValue &data, int status)
     return r;
 }
 
+Response Response::okJson(const QByteArray &dataJson, int status)
+{
+    Response r;
+    r.status = status;
+    r.body.reserve(dataJson.size() + 26);
+    r.body += "{\"success\":true,\"data\":";
+    r.body += dataJson;
+    r.body += '}';
+    return r;
+}
+
 Response Response::error(int status, const QString &code, const QString &message)
 {
     QJsonObject envelope{{u"success"_s, false},

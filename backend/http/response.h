@@ -25,6 +25,8 @@ struct Response
 
     // {"success":true,"data":...} (DESIGN.md "HTTP API").
     static Response ok(const QJsonValue &data, int status = 200);
+    // The same envelope around JSON text built elsewhere (PostgreSQL's json_agg).
+    static Response okJson(const QByteArray &dataJson, int status = 200);
     // {"success":false,"error":{"code":...,"message":...[,"fields":{...}]}}
     static Response error(const Error &error);
     static Response error(int status, const QString &code, const QString &message);

@@ -1,13 +1,18 @@
 #include "runtime.h"
 
+#include "catalog/catalogcache.h"
+#include "catalog/catalogevents.h"
+#include "catalog/catalogservice.h"
 #include "core/databasesettings.h"
 #include "core/logging.h"
 #include "core/secretstore.h"
 #include "db/connectionoptions.h"
 #include "db/database.h"
 #include "db/localcluster.h"
+#include "db/listener.h"
 #include "db/migrator.h"
 #include "db/readiness.h"
+#include "http/catalogroutes.h"
 #include "http/healthroutes.h"
 #include "http/server.h"
 #include "http/staticfiles.h"
@@ -74,6 +79,54 @@ Status Runtime::openDatabase()
         return std::unexpected(applied.error());
     m_applied = *applied;
     qCInfo(lcMigrate) << "schema at version" << migrator.latestKnownVersion() << "applied now:" << m_applied;
+
+    m_catalog = std::make_unique<catalog::CatalogService>(*m_database);
+    m_catalogEvents = std::make_unique<catalog::CatalogEvents>();
+    m_catalogCache = std::make_unique<catalog::CatalogCache>();
+    m_catalogCache->setEnabled(m_config.catalogCache);
+    // This process's own writes drop its cache at once; NOTIFY tells the others.
+    catalog::CatalogCache *cache = m_catalogCache.get();
+    m_catalog->setChangeHook([cache] { cache->invalidateAll(); });
+    return {};
+}
+
+Status Runtime::startCatalogListener()
+{
+    db::ConnectionOptions options = m_database->options().connection;
+    if (!m_config.dbListenUrl.isEmpty()) {
+        auto parsed = db::ConnectionOptions::parse(m_config.dbListenUrl);
+        if (!parsed)
+            return fail(Error::invalid(u"--db-listen-url: "_s + parsed.error().message()));
+        options = *parsed;
+        if (options.password.isEmpty())
+            options.password = m_database->options().connection.password;
+    }
+    options.parameters.insert(u"application_name"_s, u"shopdesk-listen"_s);
+    m_listener = std::make_unique<db::NotificationListener>(options, QStringList{u"shopdesk_catalog"_s});
+
+    catalog::CatalogCache *cache = m_catalogCache.get();
+    catalog::CatalogEvents *events = m_catalogEvents.get();
+    // Direct connections: these run on the listener's thread, the moment PostgreSQL
+    // delivers; the cache is thread-safe and the desktop views queue their own.
+    QObject::connect(m_listener.get(), &db::NotificationListener::listeningChanged, events,
+                     [cache](bool listening) { cache->setListening(listening); }, Qt::DirectConnection);
+    QObject::connect(m_listener.get(), &db::NotificationListener::notification, events,
+                     [cache, events](const QString &, const QString &payload) {
+                         cache->invalidateAll();
+                         const qsizetype space = payload.indexOf(u' ');
+                         const QString table = space < 0 ? payload : payload.left(space);
+                         QList<qint64> ids;
+                         if (space >= 0) {
+                             for (const QStringView id : QStringView(payload).mid(space + 1).split(u','))
+                                 if (const qint64 v = id.toLongLong(); v > 0)
+                                     ids.append(v);
+                         }
+                         Q_EMIT events->changed(table, ids);
+                     }, Qt::DirectConnection);
+    QObject::connect(m_listener.get(), &db::NotificationListener::resynchronised, events,
+                     [events] { Q_EMIT events->changed(QString(), {}); }, Qt::DirectConnection);
+    if (!m_listener->start())
+        qCWarning(lcDb) << "catalog cache off until the LISTEN connection is up (retrying)";
     return {};
 }
 
@@ -91,8 +144,34 @@ Status Runtime::start()
     m_health->startedAt = m_startedAt;
     m_health->version = QCoreApplication::applicationVersion();
 
+    if (auto ok = startCatalogListener(); !ok)
+        return ok;
+    catalog::CatalogCache *cache = m_catalogCache.get();
+    m_health->metricSources.append([cache] {
+        const auto s = cache->stats();
+        QByteArray out;
+        const auto metric = [&out](const char *name, const char *type, const char *help, qint64 value) {
+            out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n' + name + ' '
+                   + QByteArray::number(value) + '\n';
+        };
+        metric("shopdesk_catalog_cache_hits_total", "counter", "Catalog reads answered from the cache.", s.hits);
+        metric("shopdesk_catalog_cache_misses_total", "counter", "Catalog reads that went to PostgreSQL.", s.misses);
+        metric("shopdesk_catalog_cache_invalidations_total", "counter", "Times the catalog cache was dropped.",
+               s.invalidations);
+        metric("shopdesk_catalog_cache_entries", "gauge", "Responses held in the catalog cache.", s.entries);
+        metric("shopdesk_catalog_cache_bytes", "gauge", "Bytes held in the catalog cache.", s.bytes);
+        metric("shopdesk_catalog_cache_serving", "gauge", "1 while the cache may answer (enabled and listening).",
+               cache->serving() ? 1 : 0);
+        return out;
+    });
+
     http::Router router;
     http::addHealthRoutes(router, m_health.get());
+    m_catalogRoutes = std::make_unique<http::CatalogRoutesContext>();
+    m_catalogRoutes->service = m_catalog.get();
+    m_catalogRoutes->cache = m_catalogCache.get();
+    m_catalogRoutes->adminGuard = http::closedAdminGuard();
+    http::addCatalogRoutes(router, m_catalogRoutes.get());
 
     auto statics = std::make_shared<http::StaticFiles>(u":/storefront"_s);
     http::Handler fallback = [statics](const http::Request &request) { return statics->serve(request); };
@@ -126,8 +205,13 @@ void Runtime::stop()
         m_http->stop(m_config.drainTimeoutMs);
         m_http.reset();
     }
+    m_listener.reset();
+    m_catalogRoutes.reset();
     m_probe.reset();
     m_health.reset();
+    m_catalog.reset();
+    m_catalogCache.reset();
+    m_catalogEvents.reset();
     m_database.reset();
     if (m_cluster) {
         if (auto ok = m_cluster->stop(); !ok)

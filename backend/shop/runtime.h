@@ -11,11 +11,19 @@
 namespace shop::db {
 class Database;
 class LocalCluster;
+class NotificationListener;
 class ReadinessProbe;
 } // namespace shop::db
 
+namespace shop::catalog {
+class CatalogCache;
+class CatalogEvents;
+class CatalogService;
+} // namespace shop::catalog
+
 namespace shop::http {
 class HttpServer;
+struct CatalogRoutesContext;
 struct HealthContext;
 } // namespace shop::http
 
@@ -46,6 +54,11 @@ public:
     db::Database *database() const { return m_database.get(); }
     http::HttpServer *http() const { return m_http.get(); }
     db::LocalCluster *cluster() const { return m_cluster.get(); }
+    // Valid after openDatabase(). The desktop views call the service off the GUI
+    // thread and refresh on catalogEvents()->changed (queued).
+    catalog::CatalogService *catalog() const { return m_catalog.get(); }
+    catalog::CatalogEvents *catalogEvents() const { return m_catalogEvents.get(); }
+    catalog::CatalogCache *catalogCache() const { return m_catalogCache.get(); }
 
     QString url() const;               // e.g. http://127.0.0.1:8080/
     QString databaseLocation() const;  // embedded cluster directory or the redacted server
@@ -54,10 +67,17 @@ public:
     QList<int> appliedMigrations() const { return m_applied; }
 
 private:
+    Status startCatalogListener();
+
     Config m_config;
     QDateTime m_startedAt;
     std::unique_ptr<db::LocalCluster> m_cluster;
     std::unique_ptr<db::Database> m_database;
+    std::unique_ptr<catalog::CatalogService> m_catalog;
+    std::unique_ptr<catalog::CatalogEvents> m_catalogEvents;
+    std::unique_ptr<catalog::CatalogCache> m_catalogCache;
+    std::unique_ptr<db::NotificationListener> m_listener;
+    std::unique_ptr<http::CatalogRoutesContext> m_catalogRoutes;
     std::unique_ptr<db::ReadinessProbe> m_probe;
     std::unique_ptr<http::HealthContext> m_health;
     std::unique_ptr<http::HttpServer> m_http;
