@@ -55,6 +55,16 @@ CREATE TRIGGER products_counts_update AFTER UPDATE ON products
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION catalog_counts_on_update();
 
+-- TRUNCATE fires no row or DELETE triggers; it empties the counts its own way.
+CREATE FUNCTION catalog_counts_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM catalog_counts;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER products_counts_truncate AFTER TRUNCATE ON products
+    FOR EACH STATEMENT EXECUTE FUNCTION catalog_counts_on_truncate();
+
 INSERT INTO catalog_counts (category_id, active_products)
 SELECT coalesce(category_id, -1), count(*) FROM products WHERE active GROUP BY 1;
 

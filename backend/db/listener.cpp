@@ -17,7 +17,7 @@ class ListenerWorker : public QObject
 {
 public:
     ListenerWorker(NotificationListener *owner, ConnectionOptions options, QStringList channels)
-        : m_owner(owner), m_options(std::move(options)), m_channels(std::move(channels))
+        : m_owner(owner), m_options(std::move(options)), m_channels(std::move(channels)), m_retry(this)
     {
         m_retry.setSingleShot(true);
         connect(&m_retry, &QTimer::timeout, this, &ListenerWorker::connectNow);
@@ -125,8 +125,12 @@ private:
     void disconnectNow()
     {
         const bool was = m_conn != nullptr && m_owner->listening();
-        delete m_notifier;
-        m_notifier = nullptr;
+        if (m_notifier) {
+            // We may be inside its activated() signal: let it finish first.
+            m_notifier->setEnabled(false);
+            m_notifier->deleteLater();
+            m_notifier = nullptr;
+        }
         if (m_conn) {
             PQfinish(m_conn);
             m_conn = nullptr;
