@@ -1,9 +1,104 @@
-// Storefront entry point. No inline script anywhere: the CSP forbids it.
-import { api } from './api.js';
+// Storefront entry point: header (search, categories), shop status, and the router
+// that renders each view into <main id="app">. No inline script anywhere: the CSP
+// forbids it, so every handler is attached here.
+import { fetchCategories, fetchHealth } from './api.js';
+import { markCurrentCategory, renderCategoryNav } from './components/category-nav.js';
+import { createRouter } from './router.js';
+import catalogView from './views/catalog.js';
+import { errorResult } from './views/error.js';
+import notFoundView from './views/not-found.js';
+import productView from './views/product.js';
+import searchView from './views/search.js';
 
+const outlet = document.getElementById('app');
+const categoryList = document.getElementById('category-list');
+const searchForm = document.getElementById('search-form');
+const searchInput = document.getElementById('search-q');
+const live = document.getElementById('live');
+
+// Categories are needed by the header and by several views: fetched once per page
+// load (the browser revalidates with the ETag), retried if the first attempt failed.
+let categoriesRequest = null;
+function categories() {
+  if (!categoriesRequest) {
+    categoriesRequest = fetchCategories().then((result) => {
+      if (!result.ok) categoriesRequest = null;
+      return result;
+    });
+  }
+  return categoriesRequest;
+}
+
+// A malformed escape (/category/%E0) is just an unknown name, not an exception.
+function decode(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+const routes = [
+  { pattern: /^\/$/, view: catalogView },
+  { pattern: /^\/products\/?$/, view: catalogView },
+  { pattern: /^\/category\/([^/]+)\/?$/, view: catalogView, params: (m) => ({ slug: decode(m[1]) }) },
+  { pattern: /^\/search\/?$/, view: searchView },
+  { pattern: /^\/product\/([^/]+)\/?$/, view: productView, params: (m) => ({ id: decode(m[1]) }) },
+  // The learning lab's API path, typed into the address bar: same product page.
+  { pattern: /^\/products\/([0-9]+)\/?$/, redirect: (m) => `/product/${m[1]}` },
+];
+
+function currentCategory(ctx) {
+  if (ctx.path === '/' || /^\/products\/?$/.test(ctx.path)) return '';
+  if (ctx.params.slug !== undefined) return ctx.params.slug;
+  return null;
+}
+
+let currentSlug = null; // the category the current view shows ('' = all, null = none)
+
+const router = createRouter({
+  outlet,
+  routes,
+  notFound: notFoundView,
+  context: {
+    categories,
+    failure: (ctx) => errorResult(ctx, { message: 'This page could not be shown. Please try again.' }, {
+      heading: 'Something went wrong', title: 'Error',
+    }),
+  },
+  // The header follows the navigation at once, before the view's data arrives.
+  onStart(ctx) {
+    currentSlug = currentCategory(ctx);
+    markCurrentCategory(categoryList, currentSlug);
+    searchInput.value = ctx.path === '/search' ? (ctx.query.get('q') || '') : '';
+  },
+  onRendered(ctx, result) {
+    if (result.announce) live.textContent = result.announce;
+  },
+});
+
+searchForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const q = searchInput.value.trim();
+  if (!q) {
+    searchInput.focus();
+    return;
+  }
+  router.navigate(`/search?q=${encodeURIComponent(q)}`);
+});
+
+async function showCategories() {
+  const result = await categories();
+  if (result.ok) {
+    renderCategoryNav(categoryList, result.data);
+    markCurrentCategory(categoryList, currentSlug);
+  }
+}
+
+// The shop's status in the footer (GET /api/health).
 async function showHealth() {
   const status = document.getElementById('status');
-  const result = await api('/api/health');
+  const result = await fetchHealth();
   if (result.ok && result.data.status === 'healthy') {
     status.textContent = 'The shop is open.';
     status.className = 'status ok';
@@ -13,4 +108,6 @@ async function showHealth() {
   }
 }
 
+showCategories();
 showHealth();
+router.start();
