@@ -52,6 +52,14 @@ public:
         return *this;
     }
 
+    // Seconds a client should wait before retrying (429, 503): the Retry-After header.
+    int retryAfter() const { return m_retryAfter; }
+    Error &withRetryAfter(int seconds)
+    {
+        m_retryAfter = seconds;
+        return *this;
+    }
+
     static Error internal(QString message) { return {Kind::Internal, std::move(message)}; }
     static Error unavailable(QString message) { return {Kind::Unavailable, std::move(message)}; }
     static Error invalid(QString message) { return {Kind::InvalidRequest, std::move(message)}; }
@@ -62,6 +70,7 @@ private:
     QString m_message;
     QString m_code;
     QList<FieldError> m_fields;
+    int m_retryAfter = 0;
 };
 
 template<typename T>

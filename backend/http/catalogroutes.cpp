@@ -187,7 +187,9 @@ Result<catalog::ProductInput> readProductInput(const QJsonObject &body, catalog:
     JsonReader in(body);
     if (creating) {
         in.require({u"sku"_s, u"name"_s});
-        if (!in.has(u"price"_s) && !in.has(u"price_cents"_s))
+        // null counts as absent, as require() has it.
+        const auto given = [&body](const QString &key) { return body.contains(key) && !body.value(key).isNull(); };
+        if (!given(u"price"_s) && !given(u"price_cents"_s))
             in.require({u"price"_s});
     }
     if (auto v = in.string(u"sku"_s, 40))

@@ -147,7 +147,11 @@ Response Response::error(const Error &error)
     Response r;
     r.status = httpStatus(error.kind());
     r.body = QJsonDocument(QJsonObject{{u"success"_s, false}, {u"error"_s, body}}).toJson(QJsonDocument::Compact);
-    if (r.status == 503)
+    if (r.status == 401) // RFC 9110 15.5.2, RFC 6750 3
+        r.withHeader("WWW-Authenticate", "Bearer realm=\"shopdesk\"");
+    if (error.retryAfter() > 0)
+        r.withHeader("Retry-After", QByteArray::number(error.retryAfter()));
+    else if (r.status == 503 || r.status == 429)
         r.withHeader("Retry-After", "1");
     return r;
 }

@@ -187,6 +187,7 @@ private slots:
             auto r = rawRequest(m_a->http()->port(), request);
             QVERIFY(r);
             QCOMPARE(r->status, 401);
+            QVERIFY(r->header("www-authenticate").startsWith("Bearer"));
             QCOMPARE(QJsonDocument::fromJson(r->body).object().value(u"error"_s).toObject().value(u"code"_s).toString(),
                      u"UNAUTHORIZED"_s);
         }
