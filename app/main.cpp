@@ -3,6 +3,7 @@
 // Wiring only: config -> database -> services -> HTTP -> GUI. Everything else lives
 // in backend/ (headless) and ui/ (widgets).
 
+#include "auth/authservice.h"
 #include "catalog/demoseed.h"
 #include "core/config.h"
 #include "core/logging.h"
@@ -22,6 +23,7 @@
 #include <csignal>
 #include <cstdio>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
@@ -103,6 +105,53 @@ int runSeedDemo(shop::Config config)
     return 0;
 }
 
+// The password never appears on the command line (it would show in `ps` and shell
+// history): it is typed at the terminal with echo off, twice, or read as one line
+// from stdin when that is not a terminal (scripts, containers).
+std::optional<QString> readPassword()
+{
+    QTextStream in(stdin);
+    if (!::isatty(STDIN_FILENO))
+        return in.readLine();
+    termios saved{};
+    ::tcgetattr(STDIN_FILENO, &saved);
+    termios quiet = saved;
+    quiet.c_lflag &= ~tcflag_t(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    const auto restore = qScopeGuard([&saved] { ::tcsetattr(STDIN_FILENO, TCSANOW, &saved); });
+    QTextStream out(stderr);
+    out << "Password: " << Qt::flush;
+    const QString first = in.readLine();
+    out << "\nRepeat it: " << Qt::flush;
+    const QString second = in.readLine();
+    out << '\n' << Qt::flush;
+    if (first != second)
+        return std::nullopt;
+    return first;
+}
+
+int runCreateAdmin(shop::Config config)
+{
+    if (config.adminEmail.isEmpty())
+        return fatal(u"create-admin needs --email"_s);
+    shop::Runtime runtime(std::move(config));
+    if (auto ok = runtime.openDatabase(); !ok)
+        return fatal(ok.error().message());
+    const auto password = readPassword();
+    if (!password)
+        return fatal(u"the two passwords differ"_s);
+    const shop::Actor actor{std::nullopt, u"create-admin"_s, u"command line"_s};
+    auto user = runtime.auth()->createUser(runtime.config().adminEmail, *password, u"admin"_s, actor);
+    if (!user) {
+        QString message = user.error().message();
+        for (const auto &field : user.error().fields())
+            message += u"; "_s + field.field + u": "_s + field.message;
+        return fatal(message);
+    }
+    QTextStream(stdout) << "administrator " << user->email << " created (id " << user->id << ")\n";
+    return 0;
+}
+
 int runHealthCheck(int argc, char **argv, const shop::Config &config)
 {
     QCoreApplication app(argc, argv);
@@ -155,6 +204,8 @@ int main(int argc, char **argv)
 
     if (config->command == "migrate"_L1)
         return runMigrate(*config);
+    if (config->command == "create-admin"_L1)
+        return runCreateAdmin(*config);
     if (config->command == "seed-demo"_L1)
         return runSeedDemo(*config);
     if (config->command == "health"_L1)

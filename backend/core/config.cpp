@@ -142,9 +142,49 @@ const QList<Option> &options()
          u"PostgreSQL for LISTEN/NOTIFY when DATABASE_URL goes through PgBouncer in "
          u"transaction mode (default: the same database)"_s,
          stringField(&Config::dbListenUrl)},
+        {u"smtp-url"_s, u"SHOPDESK_SMTP_URL"_s, u"mail/smtp_url"_s, u"url"_s,
+         u"SMTP server for outgoing mail: smtp://host:587 or smtps://host:465 (default: none; "
+         u"messages wait in the outbox)"_s,
+         stringField(&Config::smtpUrl)},
+        {u"smtp-user"_s, u"SHOPDESK_SMTP_USER"_s, u"mail/smtp_user"_s, u"name"_s, u"SMTP login name"_s,
+         stringField(&Config::smtpUser)},
+        // Environment only: a flag would show in the process list, a file key on disk.
+        {{}, u"SHOPDESK_SMTP_PASSWORD"_s, {}, u"secret"_s, u"SMTP password"_s, stringField(&Config::smtpPassword)},
+        {u"mail-from"_s, u"SHOPDESK_MAIL_FROM"_s, u"mail/from"_s, u"address"_s,
+         u"sender of the shop's mail, e.g. \"My Shop <shop@example.com>\""_s, stringField(&Config::mailFrom)},
+        {u"smtp-starttls"_s, u"SHOPDESK_SMTP_STARTTLS"_s, u"mail/smtp_starttls"_s, u"off|try|required"_s,
+         u"STARTTLS on smtp:// URLs (default try; required refuses to send in clear)"_s,
+         [](Config &c, const QString &v) -> Status {
+             const QString s = v.trimmed().toLower();
+             if (s != "off"_L1 && s != "try"_L1 && s != "required"_L1)
+                 return fail(Error::Kind::InvalidRequest,
+                             u"smtp-starttls: \"%1\" is not off, try or required"_s.arg(v));
+             c.smtpStartTls = s;
+             return {};
+         }},
+        {u"smtp-ca-file"_s, u"SHOPDESK_SMTP_CA_FILE"_s, u"mail/smtp_ca_file"_s, u"file"_s,
+         u"CA certificates (PEM) to verify the SMTP server with (default: the system's)"_s,
+         stringField(&Config::smtpCaFile)},
         {u"catalog-cache"_s, u"SHOPDESK_CATALOG_CACHE"_s, u"catalog/cache"_s, u"on|off"_s,
          u"cache catalog responses in process (invalidated by LISTEN/NOTIFY)"_s,
          boolField(&Config::catalogCache, u"catalog-cache"_s)},
+        {u"jwt-secret"_s, u"SHOPDESK_JWT_SECRET"_s, {}, u"secret"_s,
+         u"access-token signing key, 32+ bytes; the same on every instance (default: generated "
+         u"into <data-dir>/secrets/jwt-signing-key)"_s,
+         stringField(&Config::jwtSecret)},
+        {u"bcrypt-cost"_s, u"SHOPDESK_BCRYPT_COST"_s, u"security/bcrypt_cost"_s, u"n"_s,
+         u"bcrypt work factor for new password hashes (10..16)"_s,
+         intField(&Config::bcryptCost, 10, 16, u"bcrypt-cost"_s)},
+        {u"access-token-ttl"_s, u"SHOPDESK_ACCESS_TOKEN_TTL"_s, u"security/access_token_ttl"_s, u"seconds"_s,
+         u"lifetime of access tokens"_s, intField(&Config::accessTokenTtl, 60, 86'400, u"access-token-ttl"_s)},
+        {u"refresh-token-ttl"_s, u"SHOPDESK_REFRESH_TOKEN_TTL"_s, u"security/refresh_token_ttl"_s, u"seconds"_s,
+         u"lifetime of refresh tokens (each use rotates them)"_s,
+         intField(&Config::refreshTokenTtl, 300, 365 * 86'400, u"refresh-token-ttl"_s)},
+        {u"trusted-proxies"_s, u"SHOPDESK_TRUSTED_PROXIES"_s, u"http/trusted_proxies"_s, u"addresses"_s,
+         u"comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed"_s,
+         stringField(&Config::trustedProxies)},
+        {u"email"_s, {}, {}, u"address"_s, u"create-admin: the new administrator's email"_s,
+         stringField(&Config::adminEmail)},
         {u"products"_s, {}, {}, u"n"_s, u"seed-demo: how many demo products the catalog should hold"_s,
          intField(&Config::seedProducts, 1, 1'000'000, u"products"_s)},
     };
@@ -207,7 +247,7 @@ Result<Config> ConfigLoader::load(const QStringList &arguments, const QProcessEn
         }
         const auto &table = options();
         const auto it = std::find_if(table.cbegin(), table.cend(),
-                                     [&](const Option &o) { return o.flag == name; });
+                                     [&](const Option &o) { return !o.flag.isEmpty() && o.flag == name; });
         if (it == table.cend())
             return fail(Error::Kind::InvalidRequest, u"unknown option --%1 (see --help)"_s.arg(name));
         if (!hasValue) {
@@ -218,7 +258,7 @@ Result<Config> ConfigLoader::load(const QStringList &arguments, const QProcessEn
         flagValues.append({&*it, value});
     }
 
-    static const QStringList commands = {u"migrate"_s, u"health"_s, u"seed-demo"_s};
+    static const QStringList commands = {u"migrate"_s, u"health"_s, u"seed-demo"_s, u"create-admin"_s};
     if (!config.command.isEmpty() && !commands.contains(config.command))
         return fail(Error::Kind::InvalidRequest, u"unknown command \"%1\" (see --help)"_s.arg(config.command));
 
@@ -258,6 +298,8 @@ QString ConfigLoader::usage()
                    "             or when there is no display)\n"
                    "  migrate    apply database migrations and exit\n"
                    "  health     ask a running instance's /readyz (exit 0 when ready)\n"
+                   "  create-admin  add an administrator (--email E; the password is read from\n"
+                   "             the terminal or stdin, never from the command line)\n"
                    "  seed-demo  fill the catalog with demo categories and products\n"
                    "             (--products N, default 50; adds only what is missing)\n\n"
                    "Options (flag, environment variable):\n"
@@ -266,7 +308,8 @@ QString ConfigLoader::usage()
                    "  --config <file>                 SHOPDESK_CONFIG\n"
                    "      settings file (INI)\n"_s;
     for (const Option &o : options()) {
-        QString left = u"  --"_s + o.flag + u" <"_s + o.valueName + u'>';
+        QString left = o.flag.isEmpty() ? u"  (environment only)"_s
+                                        : QString(u"  --"_s + o.flag + u" <"_s + o.valueName + u'>');
         text += left.leftJustified(34) + o.env + u"\n      "_s + o.help + u'\n';
     }
     return text;

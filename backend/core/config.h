@@ -41,9 +41,26 @@ struct Config
     QString pgBinDir;            // where initdb/pg_ctl live; empty: look in the usual places
     QString dbListenUrl;         // LISTEN/NOTIFY connection; empty: databaseUrl
 
+    // Mail: the email outbox is delivered by SMTP when smtpUrl is set; without it
+    // messages wait in the outbox, where the desktop Outbox view shows them.
+    QString smtpUrl;             // smtp://host:587 (STARTTLS) or smtps://host:465
+    QString smtpUser;
+    QString smtpPassword;        // environment only; never logged
+    QString mailFrom = QStringLiteral("ShopDesk <no-reply@localhost>");
+    QString smtpStartTls = QStringLiteral("try"); // off | try | required
+    QString smtpCaFile;          // empty: the system's CA bundle
+
+    // Accounts and security
+    QString jwtSecret;            // empty: generated into <dataDir>/secrets
+    int bcryptCost = 12;
+    int accessTokenTtl = 15 * 60; // seconds
+    int refreshTokenTtl = 30 * 86'400;
+    QString trustedProxies;       // "10.0.0.1, 10.1.0.0/16": X-Forwarded-For believed from these
+
     // Catalog
     bool catalogCache = true;    // off: every catalog read goes to PostgreSQL (bench baseline)
-    int seedProducts = 50;       // seed-demo: the learning lab's catalog had 50
+    int seedProducts = 50;
+    QString adminEmail;          // create-admin       // seed-demo: the learning lab's catalog had 50
 
     int effectiveIoThreads() const;
     int effectiveDbPoolSize() const;

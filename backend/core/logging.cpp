@@ -8,6 +8,7 @@ Q_LOGGING_CATEGORY(lcCluster, "shop.cluster")
 Q_LOGGING_CATEGORY(lcMigrate, "shop.migrate")
 Q_LOGGING_CATEGORY(lcHttp, "shop.http")
 Q_LOGGING_CATEGORY(lcAccess, "shop.access")
+Q_LOGGING_CATEGORY(lcMail, "shop.mail")
 
 void installLogFormat()
 {

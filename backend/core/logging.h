@@ -10,6 +10,7 @@ Q_DECLARE_LOGGING_CATEGORY(lcCluster)
 Q_DECLARE_LOGGING_CATEGORY(lcMigrate)
 Q_DECLARE_LOGGING_CATEGORY(lcHttp)
 Q_DECLARE_LOGGING_CATEGORY(lcAccess)
+Q_DECLARE_LOGGING_CATEGORY(lcMail)
 
 // Installs the structured-text message format: "ts level category message".
 void installLogFormat();

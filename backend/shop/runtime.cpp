@@ -1,5 +1,8 @@
 #include "runtime.h"
 
+#include "auth/authservice.h"
+#include "auth/ratelimiter.h"
+#include "auth/tokens.h"
 #include "catalog/catalogcache.h"
 #include "catalog/catalogevents.h"
 #include "catalog/catalogservice.h"
@@ -12,6 +15,7 @@
 #include "db/listener.h"
 #include "db/migrator.h"
 #include "db/readiness.h"
+#include "http/authroutes.h"
 #include "http/catalogroutes.h"
 #include "http/healthroutes.h"
 #include "http/server.h"
@@ -79,6 +83,18 @@ Status Runtime::openDatabase()
         return std::unexpected(applied.error());
     m_applied = *applied;
     qCInfo(lcMigrate) << "schema at version" << migrator.latestKnownVersion() << "applied now:" << m_applied;
+
+    auto key = auth::loadOrCreateSigningKey(m_config.jwtSecret, m_config.dataDir);
+    if (!key)
+        return std::unexpected(key.error());
+    auth::TokenSigner::Options signing;
+    signing.key = *key;
+    signing.lifetime = std::chrono::seconds(m_config.accessTokenTtl);
+    m_signer = std::make_unique<auth::TokenSigner>(signing);
+    auth::AuthService::Options authOptions;
+    authOptions.bcryptCost = m_config.bcryptCost;
+    authOptions.refreshLifetime = std::chrono::seconds(m_config.refreshTokenTtl);
+    m_auth = std::make_unique<auth::AuthService>(*m_database, *m_signer, authOptions);
 
     m_catalog = std::make_unique<catalog::CatalogService>(*m_database);
     m_catalogEvents = std::make_unique<catalog::CatalogEvents>();
@@ -170,8 +186,19 @@ Status Runtime::start()
     m_catalogRoutes = std::make_unique<http::CatalogRoutesContext>();
     m_catalogRoutes->service = m_catalog.get();
     m_catalogRoutes->cache = m_catalogCache.get();
-    m_catalogRoutes->adminGuard = http::closedAdminGuard();
+    // Products and categories: staff and admins.
+    m_catalogRoutes->adminGuard = http::tokenGuard(m_auth.get(), {u"staff"_s, u"admin"_s});
     http::addCatalogRoutes(router, m_catalogRoutes.get());
+
+    auto proxies = http::ClientAddress::parse(m_config.trustedProxies);
+    if (!proxies)
+        return fail(Error::invalid(u"--trusted-proxies: "_s + proxies.error().message()));
+    m_limiter = std::make_unique<auth::LocalRateLimiter>();
+    m_authRoutes = std::make_unique<http::AuthRoutesContext>();
+    m_authRoutes->service = m_auth.get();
+    m_authRoutes->limiter = m_limiter.get();
+    m_authRoutes->clientAddress = *proxies;
+    http::addAuthRoutes(router, m_authRoutes.get());
 
     auto statics = std::make_shared<http::StaticFiles>(u":/storefront"_s);
     http::Handler fallback = [statics](const http::Request &request) { return statics->serve(request); };
@@ -207,9 +234,13 @@ void Runtime::stop()
     }
     m_listener.reset();
     m_catalogRoutes.reset();
+    m_authRoutes.reset();
+    m_limiter.reset();
     m_probe.reset();
     m_health.reset();
     m_catalog.reset();
+    m_auth.reset();
+    m_signer.reset();
     m_catalogCache.reset();
     m_catalogEvents.reset();
     m_database.reset();

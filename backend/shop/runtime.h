@@ -15,6 +15,12 @@ class NotificationListener;
 class ReadinessProbe;
 } // namespace shop::db
 
+namespace shop::auth {
+class AuthService;
+class RateLimiter;
+class TokenSigner;
+} // namespace shop::auth
+
 namespace shop::catalog {
 class CatalogCache;
 class CatalogEvents;
@@ -23,6 +29,7 @@ class CatalogService;
 
 namespace shop::http {
 class HttpServer;
+struct AuthRoutesContext;
 struct CatalogRoutesContext;
 struct HealthContext;
 } // namespace shop::http
@@ -59,6 +66,8 @@ public:
     catalog::CatalogService *catalog() const { return m_catalog.get(); }
     catalog::CatalogEvents *catalogEvents() const { return m_catalogEvents.get(); }
     catalog::CatalogCache *catalogCache() const { return m_catalogCache.get(); }
+    // Valid after openDatabase().
+    auth::AuthService *auth() const { return m_auth.get(); }
 
     QString url() const;               // e.g. http://127.0.0.1:8080/
     QString databaseLocation() const;  // embedded cluster directory or the redacted server
@@ -73,6 +82,10 @@ private:
     QDateTime m_startedAt;
     std::unique_ptr<db::LocalCluster> m_cluster;
     std::unique_ptr<db::Database> m_database;
+    std::unique_ptr<auth::TokenSigner> m_signer;
+    std::unique_ptr<auth::AuthService> m_auth;
+    std::unique_ptr<auth::RateLimiter> m_limiter;
+    std::unique_ptr<http::AuthRoutesContext> m_authRoutes;
     std::unique_ptr<catalog::CatalogService> m_catalog;
     std::unique_ptr<catalog::CatalogEvents> m_catalogEvents;
     std::unique_ptr<catalog::CatalogCache> m_catalogCache;

@@ -1,0 +1,243 @@
+#include "authroutes.h"
+
+#include "auth/authservice.h"
+#include "auth/ratelimiter.h"
+#include "json.h"
+
+#include <QJsonObject>
+#include <QUrl>
+
+using namespace Qt::StringLiterals;
+
+namespace shop::http {
+
+namespace {
+
+constexpr auto RefreshCookie = "shopdesk_refresh";
+
+// Per client address: generous enough for a shop's shared office IP, tight enough
+// to make guessing slow. Per account (keyed by the normalised email, whether or not
+// it exists, so the answer reveals nothing): fewer.
+const auth::RateLimiter::Rule AddressRule{20, std::chrono::milliseconds(3000)};
+const auth::RateLimiter::Rule AccountRule{10, std::chrono::milliseconds(30'000)};
+
+Status throttle(const AuthRoutesContext *context, const QByteArray &key, const auth::RateLimiter::Rule &rule)
+{
+    auto decision = context->limiter->take(key, rule);
+    if (!decision)
+        return std::unexpected(decision.error()); // fail closed: the limiter's store is down
+    if (!decision->allowed)
+        return fail(Error(Error::Kind::RateLimited, u"Too many attempts; try again later"_s, u"RATE_LIMITED"_s)
+                        .withRetryAfter(decision->retryAfterSeconds));
+    return {};
+}
+
+auth::ClientInfo clientOf(const AuthRoutesContext *context, const Request &request)
+{
+    return {context->clientAddress.of(request).toString(), QString::fromUtf8(request.header("user-agent"))};
+}
+
+QJsonObject userJson(const auth::User &u)
+{
+    return QJsonObject{
+        {u"id"_s, u.id},
+        {u"email"_s, u.email},
+        {u"first_name"_s, u.firstName},
+        {u"last_name"_s, u.lastName},
+        {u"role"_s, u.role},
+        {u"email_verified"_s, u.emailVerified},
+        {u"totp_enabled"_s, u.totpEnabled},
+    };
+}
+
+QByteArray cookie(const AuthRoutesContext *context, const QString &value, qint64 maxAge)
+{
+    // HttpOnly: no script reads it; SameSite=Strict: no other site's page sends it;
+    // Path: only the auth routes ever see it.
+    QByteArray c = QByteArray(RefreshCookie) + '=' + value.toLatin1() + "; Path=/api/auth; HttpOnly; SameSite=Strict"
+                   + "; Max-Age=" + QByteArray::number(maxAge);
+    if (context->secureCookies)
+        c += "; Secure";
+    return c;
+}
+
+Response sessionResponse(const AuthRoutesContext *context, const auth::Session &s, int status)
+{
+    Response r = Response::ok(QJsonObject{
+                                  {u"user_id"_s, s.user.id}, // seed-compatible
+                                  {u"token"_s, s.accessToken}, // seed-compatible
+                                  {u"token_type"_s, u"Bearer"_s},
+                                  {u"expires_in"_s, qint64(s.accessLifetime.count())},
+                                  {u"refresh_token"_s, s.refreshToken},
+                                  {u"user"_s, userJson(s.user)},
+                              },
+                              status);
+    r.withHeader("Set-Cookie",
+                 cookie(context, s.refreshToken, QDateTime::currentDateTimeUtc().secsTo(s.refreshExpiresAt)));
+    r.withHeader("Cache-Control", "no-store");
+    return r;
+}
+
+QString cookieValue(const Request &request, QByteArrayView name)
+{
+    for (const auto &[key, value] : request.headers) {
+        if (key != "cookie")
+            continue;
+        for (const QByteArray &part : value.split(';')) {
+            const QByteArray item = part.trimmed();
+            if (item.startsWith(name) && item.size() > name.size() && item.at(name.size()) == '=')
+                return QString::fromLatin1(item.mid(name.size() + 1));
+        }
+    }
+    return {};
+}
+
+// The refresh token from the body (API clients) or the cookie (the storefront). The
+// cookie route checks Origin against Host: a cross-site POST carrying the cookie is
+// refused even in a browser that ignores SameSite (OWASP CSRF cheat sheet).
+Result<QString> refreshTokenOf(const Request &request)
+{
+    if (!request.body.trimmed().isEmpty()) {
+        auto body = jsonObject(request);
+        if (!body)
+            return std::unexpected(body.error());
+        const QJsonValue token = body->value(u"refresh_token"_s);
+        if (token.isString())
+            return token.toString();
+    }
+    const QString fromCookie = cookieValue(request, RefreshCookie);
+    if (fromCookie.isEmpty())
+        return fail(Error(Error::Kind::Unauthorized, u"No session to refresh; sign in"_s, u"INVALID_TOKEN"_s));
+    const QByteArray origin = request.header("origin");
+    const QUrl originUrl(QString::fromLatin1(origin));
+    const QString host = QString::fromLatin1(request.header("host"));
+    const QString originHost =
+        originUrl.port() > 0 ? originUrl.host() + u':' + QString::number(originUrl.port()) : originUrl.host();
+    if (origin.isEmpty() || originHost.compare(host, Qt::CaseInsensitive) != 0)
+        return fail(Error(Error::Kind::Forbidden, u"Cross-site request refused"_s, u"FORBIDDEN"_s));
+    return fromCookie;
+}
+
+QString bearer(const Request &request)
+{
+    const QByteArray header = request.header("authorization");
+    if (header.size() > 7 && header.left(7).compare("bearer ", Qt::CaseInsensitive) == 0)
+        return QString::fromLatin1(header.mid(7).trimmed());
+    return {};
+}
+
+} // namespace
+
+AdminGuard tokenGuard(auth::AuthService *service, QStringList roles)
+{
+    return [service, roles = std::move(roles)](const Request &request) -> Result<Actor> {
+        const QString token = bearer(request);
+        if (token.isEmpty())
+            return fail(Error(Error::Kind::Unauthorized, u"Sign in to use this"_s, u"UNAUTHORIZED"_s));
+        auto user = service->authenticate(token);
+        if (!user)
+            return std::unexpected(user.error());
+        if (!roles.contains(user->role))
+            return fail(Error(Error::Kind::Forbidden, u"Your account may not do this"_s, u"FORBIDDEN"_s));
+        return Actor{user->id, user->email, {}};
+    };
+}
+
+void addAuthRoutes(Router &router, const AuthRoutesContext *context)
+{
+    router.post(u"/api/auth/register"_s, [context](const Request &request) {
+        auto body = jsonObject(request);
+        if (!body)
+            return Response::error(body.error());
+        JsonReader in(*body);
+        in.require({u"email"_s, u"password"_s});
+        const auto email = in.string(u"email"_s, 254);
+        const auto password = in.string(u"password"_s, 1024);
+        const auto first = in.string(u"first_name"_s, 100);
+        const auto last = in.string(u"last_name"_s, 100);
+        if (auto ok = in.status(); !ok)
+            return Response::error(ok.error());
+        const auth::ClientInfo client = clientOf(context, request);
+        if (auto ok = throttle(context, "register|" + client.address.toUtf8(), AddressRule); !ok)
+            return Response::error(ok.error());
+        auto session = context->service->registerCustomer(*email, *password, first.value_or(QString()),
+                                                          last.value_or(QString()), client);
+        if (!session)
+            return Response::error(session.error());
+        return sessionResponse(context, *session, 201);
+    }, Execution::Worker);
+
+    router.post(u"/api/auth/login"_s, [context](const Request &request) {
+        auto body = jsonObject(request);
+        if (!body)
+            return Response::error(body.error());
+        JsonReader in(*body);
+        in.require({u"email"_s, u"password"_s});
+        const auto email = in.string(u"email"_s, 1000);
+        const auto password = in.string(u"password"_s, 1024);
+        if (auto ok = in.status(); !ok)
+            return Response::error(ok.error());
+        const auth::ClientInfo client = clientOf(context, request);
+        if (auto ok = throttle(context, "login-ip|" + client.address.toUtf8(), AddressRule); !ok)
+            return Response::error(ok.error());
+        if (auto ok = throttle(context, "login-acct|" + email->trimmed().toLower().toUtf8(), AccountRule); !ok)
+            return Response::error(ok.error());
+        auto session = context->service->login(*email, *password, client);
+        if (!session)
+            return Response::error(session.error());
+        return sessionResponse(context, *session, 200);
+    }, Execution::Worker);
+
+    router.post(u"/api/auth/refresh"_s, [context](const Request &request) {
+        auto token = refreshTokenOf(request);
+        if (!token)
+            return Response::error(token.error());
+        const auth::ClientInfo client = clientOf(context, request);
+        if (auto ok = throttle(context, "refresh|" + client.address.toUtf8(), {60, std::chrono::milliseconds(1000)});
+            !ok)
+            return Response::error(ok.error());
+        auto session = context->service->refresh(*token, client);
+        if (!session) {
+            Response r = Response::error(session.error());
+            r.withHeader("Set-Cookie", cookie(context, {}, 0)); // forget a dead session
+            return r;
+        }
+        return sessionResponse(context, *session, 200);
+    }, Execution::Worker);
+
+    router.post(u"/api/auth/logout"_s, [context](const Request &request) {
+        auto token = refreshTokenOf(request);
+        if (token) {
+            if (auto ok = context->service->logout(*token); !ok)
+                return Response::error(ok.error());
+        } else if (token.error().kind() == Error::Kind::Forbidden || token.error().kind() == Error::Kind::InvalidRequest) {
+            return Response::error(token.error());
+        }
+        Response r = Response::ok(QJsonObject{{u"signed_out"_s, true}});
+        r.withHeader("Set-Cookie", cookie(context, {}, 0));
+        return r;
+    }, Execution::Worker);
+
+    router.post(u"/api/auth/logout-all"_s, [context](const Request &request) {
+        auto user = context->service->authenticate(bearer(request));
+        if (!user)
+            return Response::error(user.error());
+        if (auto ok = context->service->logoutAll(user->id); !ok)
+            return Response::error(ok.error());
+        Response r = Response::ok(QJsonObject{{u"signed_out"_s, true}});
+        r.withHeader("Set-Cookie", cookie(context, {}, 0));
+        return r;
+    }, Execution::Worker);
+
+    router.get(u"/api/auth/me"_s, [context](const Request &request) {
+        const QString token = bearer(request);
+        if (token.isEmpty())
+            return Response::error(Error(Error::Kind::Unauthorized, u"Sign in to use this"_s, u"UNAUTHORIZED"_s));
+        auto user = context->service->authenticate(token);
+        if (!user)
+            return Response::error(user.error());
+        return Response::ok(userJson(*user));
+    }, Execution::Worker);
+}
+
+} // namespace shop::http

@@ -1,0 +1,32 @@
+#pragma once
+
+#include "adminguard.h"
+#include "clientaddress.h"
+#include "router.h"
+
+#include <QStringList>
+
+namespace shop::auth {
+class AuthService;
+class RateLimiter;
+} // namespace shop::auth
+
+namespace shop::http {
+
+struct AuthRoutesContext
+{
+    auth::AuthService *service = nullptr;
+    auth::RateLimiter *limiter = nullptr;
+    ClientAddress clientAddress;
+    bool secureCookies = true; // the refresh cookie's Secure flag
+};
+
+// POST /api/auth/register, /login (seed-compatible: {user_id, token}), /refresh,
+// /logout, /logout-all; GET /api/auth/me. Hashing routes run on the worker pool.
+void addAuthRoutes(Router &router, const AuthRoutesContext *context);
+
+// The guard for /api/admin routes once accounts exist: a valid access token whose
+// account (as stored now, not as the token remembers it) has one of `roles`.
+AdminGuard tokenGuard(auth::AuthService *service, QStringList roles);
+
+} // namespace shop::http
