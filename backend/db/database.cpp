@@ -312,8 +312,15 @@ Query Connection::query(const QString &statement)
 
 Status Connection::execute(const QString &statement)
 {
+    return execute(statement, nullptr);
+}
+
+Status Connection::execute(const QString &statement, QByteArray *commandTag)
+{
     PGresult *result = PQexec(m_entry->conn, statement.toUtf8().constData());
     const ExecStatusType status = PQresultStatus(result);
+    if (commandTag)
+        *commandTag = result ? QByteArray(PQcmdStatus(result)) : QByteArray();
     Status outcome;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         QString state;
@@ -607,7 +614,15 @@ Status Transaction::commit()
     if (!m_open)
         return fail(Error::internal(u"commit without an open transaction"_s));
     m_open = false;
-    return m_connection.execute(u"COMMIT"_s);
+    // PostgreSQL answers COMMIT of a transaction that already failed with ROLLBACK,
+    // and no error: a caller that missed the earlier failure must not think its work
+    // was saved.
+    QByteArray tag;
+    if (auto ok = m_connection.execute(u"COMMIT"_s, &tag); !ok)
+        return ok;
+    if (tag != "COMMIT")
+        return fail(Error::internal(u"the transaction was rolled back"_s));
+    return {};
 }
 
 } // namespace shop::db

@@ -100,6 +100,8 @@ public:
     // Runs statements without parameters through the simple query protocol (DDL,
     // BEGIN/COMMIT, a whole migration file).
     Status execute(const QString &statement);
+    // The same, also handing back the command tag ("COMMIT", "ROLLBACK", "UPDATE 3").
+    Status execute(const QString &statement, QByteArray *commandTag);
 
     // COPY ... FROM STDIN with `data` in COPY's text format (bulk loads: seed-demo,
     // imports). One round trip for any number of rows.

@@ -17,9 +17,11 @@ constexpr auto RefreshCookie = "shopdesk_refresh";
 
 // Per client address: generous enough for a shop's shared office IP, tight enough
 // to make guessing slow. Per account (keyed by the normalised email, whether or not
-// it exists, so the answer reveals nothing): fewer.
+// it exists, so the answer reveals nothing): a dozen, then one every 30 s. For an
+// existing account the lockout (5 failures) bites first; this bucket is what slows
+// guessing at addresses that have no account, without saying so.
 const auth::RateLimiter::Rule AddressRule{20, std::chrono::milliseconds(3000)};
-const auth::RateLimiter::Rule AccountRule{10, std::chrono::milliseconds(30'000)};
+const auth::RateLimiter::Rule AccountRule{12, std::chrono::milliseconds(30'000)};
 
 Status throttle(const AuthRoutesContext *context, const QByteArray &key, const auth::RateLimiter::Rule &rule)
 {

@@ -151,6 +151,15 @@ private slots:
             QVERIFY(c->execute(u"INSERT INTO tx_test VALUES (2)"_s));
             QVERIFY(tx.commit());
         }
+        {
+            // A failed statement aborts the transaction; PostgreSQL then answers COMMIT
+            // with ROLLBACK, and commit() must say so rather than report success.
+            Transaction tx(*c);
+            QVERIFY(tx.begin());
+            QVERIFY(c->execute(u"INSERT INTO tx_test VALUES (3)"_s));
+            QVERIFY(!c->execute(u"INSERT INTO tx_test VALUES ('not a number')"_s));
+            QVERIFY(!tx.commit());
+        }
         auto q = c->query(u"SELECT array_agg(v)::text FROM tx_test"_s);
         QVERIFY(q.exec());
         QVERIFY(q.next());
