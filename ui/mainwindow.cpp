@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "core/secretstore.h"
+#include "productspage.h"
 #include "serverpage.h"
 #include "settingsdialog.h"
 #include "shop/runtime.h"
@@ -73,6 +74,11 @@ MainWindow::MainWindow(Runtime &runtime, QWidget *parent)
     m_serverPage = new ServerPage(m_runtime);
     m_serverPage->setObjectName(u"serverPage"_s);
     addPage(themedIcon(u"network-server"_s, QStyle::SP_ComputerIcon, style()), tr("Server"), m_serverPage);
+    if (catalog::CatalogService *catalog = m_runtime.catalog()) {
+        m_productsPage = new ProductsPage(*catalog, m_runtime.catalogEvents());
+        m_productsPage->setObjectName(u"productsPage"_s);
+        addPage(themedIcon(u"package-x-generic"_s, QStyle::SP_DirIcon, style()), tr("Products"), m_productsPage);
+    }
     showPage(0);
 
     createActions();

@@ -11,6 +11,7 @@ class QStackedWidget;
 
 namespace shop {
 
+class ProductsPage;
 class Runtime;
 class SecretStore;
 class ServerPage;
@@ -34,6 +35,8 @@ public:
     void setSecretStore(std::unique_ptr<SecretStore> secrets);
 
     ServerPage *serverPage() const { return m_serverPage; }
+    // Null when the runtime has no catalog (no database opened).
+    ProductsPage *productsPage() const { return m_productsPage; }
     // The open settings dialog, if any (tests drive it).
     SettingsDialog *settingsDialog() const;
 
@@ -50,6 +53,7 @@ private:
     QListWidget *m_sidebar = nullptr;
     QStackedWidget *m_pages = nullptr;
     ServerPage *m_serverPage = nullptr;
+    ProductsPage *m_productsPage = nullptr;
     QLabel *m_restartNotice = nullptr;
     QPointer<SettingsDialog> m_settings;
 };

@@ -76,7 +76,9 @@ private slots:
 
         auto *sidebar = window.findChild<QListWidget *>(u"sidebar"_s);
         QVERIFY(sidebar);
-        QCOMPARE(sidebar->count(), 1);
+        // Server, then Products (the runtime has a catalog).
+        QCOMPARE(sidebar->count(), 2);
+        QCOMPARE(sidebar->item(1)->text(), u"Products"_s);
         QCOMPARE(sidebar->currentRow(), 0);
         auto *pages = window.findChild<QStackedWidget *>(u"pages"_s);
         QVERIFY(pages);
