@@ -3,7 +3,9 @@
 #include "audit/auditlog.h"
 #include "core/logging.h"
 #include "db/database.h"
+#include "mail/outbox.h"
 #include "passwords.h"
+#include "totp.h"
 
 #include <QRegularExpression>
 #include <QUuid>
@@ -126,6 +128,8 @@ Result<Session> AuthService::registerCustomer(const QString &emailText, const QS
         return fail(Error::internal(u"the new account has no id"_s));
     const User user = readUser(insert);
     recordLogin(*conn, user.id, user.email, true, u"registered"_s, client);
+    if (auto ok = issueEmailToken(*conn, user.id, user.email, u"verify_email"_s); !ok)
+        return std::unexpected(ok.error());
     auto session = openSession(*conn, user, QUuid::createUuid().toString(QUuid::WithoutBraces), client);
     if (!session)
         return session;
@@ -134,7 +138,13 @@ Result<Session> AuthService::registerCustomer(const QString &emailText, const QS
     return session;
 }
 
-Result<Session> AuthService::login(const QString &emailText, const QString &password, const ClientInfo &client)
+Result<Session> AuthService::login(const QString &email, const QString &password, const ClientInfo &client)
+{
+    return login(email, password, {}, client);
+}
+
+Result<Session> AuthService::login(const QString &emailText, const QString &password, const QString &secondFactor,
+                                   const ClientInfo &client)
 {
     auto email = normalizeEmail(emailText);
     if (!email || password.isEmpty() || password.toUtf8().size() > 1024) {
@@ -180,7 +190,22 @@ Result<Session> AuthService::login(const QString &emailText, const QString &pass
         recordLogin(*conn, user.id, user.email, false, u"locked"_s, client);
         return fail(locked(user.lockedUntil));
     }
-    if (!passwordOk) {
+    // The second factor is asked for only once the password is right, and a wrong
+    // one counts as a failed sign-in like a wrong password (so codes cannot be
+    // guessed faster than passwords).
+    bool secondFactorOk = true;
+    if (passwordOk && found->totpEnabled) {
+        if (secondFactor.trimmed().isEmpty()) {
+            recordLogin(*conn, user.id, user.email, false, u"second factor required"_s, client);
+            return fail(Error(Error::Kind::Unauthorized, u"Enter the code from your authenticator app"_s,
+                              u"TOTP_REQUIRED"_s));
+        }
+        auto checked = checkSecondFactor(user.id, secondFactor);
+        if (!checked)
+            return std::unexpected(checked.error());
+        secondFactorOk = *checked;
+    }
+    if (!passwordOk || !secondFactorOk) {
         // Escalating lockout (ASVS 2.2.1): every `threshold` failures in a row lock the
         // account for base * 2^n, capped; the counter restarts after each lock.
         const int failures = user.failedLogins + 1;
@@ -196,11 +221,13 @@ Result<Session> AuthService::login(const QString &emailText, const QString &pass
             update.bind(u":secs"_s, double(lockSeconds));
         if (auto ok = update.exec(); !ok)
             return std::unexpected(ok.error());
-        recordLogin(*conn, user.id, user.email, false, lockNow ? u"wrong password; locked"_s : u"wrong password"_s,
-                    client);
+        const QString what = passwordOk ? u"wrong second factor"_s : u"wrong password"_s;
+        recordLogin(*conn, user.id, user.email, false, lockNow ? what + u"; locked"_s : what, client);
         if (lockNow)
             qCWarning(lcApp).noquote() << "account" << user.id << "locked for" << lockSeconds << "s after"
                                        << failures << "failed sign-ins, the last from" << client.address;
+        if (passwordOk)
+            return fail(Error(Error::Kind::Unauthorized, u"The code is not valid"_s, u"INVALID_TOTP"_s));
         return fail(invalidCredentials());
     }
     if (user.disabled) {
@@ -449,6 +476,286 @@ void AuthService::recordLogin(db::Connection &conn, std::optional<qint64> userId
     q.bind(u":agent"_s, clipped(client.userAgent, 300));
     if (auto ok = q.exec(); !ok)
         qCWarning(lcApp).noquote() << "login history not recorded:" << ok.error().message();
+}
+
+// --- Email flows -----------------------------------------------------------------
+
+Status AuthService::issueEmailToken(db::Connection &conn, qint64 userId, const QString &email,
+                                    const QString &purpose)
+{
+    // One live token per purpose: a new request replaces the old link.
+    auto spendOld = conn.query(u"UPDATE one_time_tokens SET used_at = now()"
+                               " WHERE user_id = :user AND purpose = :purpose AND used_at IS NULL"_s);
+    spendOld.bind(u":user"_s, userId);
+    spendOld.bind(u":purpose"_s, purpose);
+    if (auto ok = spendOld.exec(); !ok)
+        return ok;
+    const QString token = randomToken();
+    auto insert = conn.query(u"INSERT INTO one_time_tokens (user_id, purpose, token_hash, expires_at)"
+                             " VALUES (:user, :purpose, :hash, now() + interval '1 hour')"_s);
+    insert.bind(u":user"_s, userId);
+    insert.bind(u":purpose"_s, purpose);
+    insert.bind(u":hash"_s, tokenHash(token));
+    if (auto ok = insert.exec(); !ok)
+        return ok;
+    const bool verify = purpose == "verify_email"_L1;
+    const QString link = m_publicUrl + (verify ? u"/verify-email?token="_s : u"/reset-password?token="_s) + token;
+    mail::Message message;
+    message.to = email;
+    message.kind = purpose;
+    message.subject = verify ? u"Confirm your email address"_s : u"Reset your password"_s;
+    message.bodyText = verify ? u"Welcome!\n\nConfirm your email address by opening this link within an hour:\n\n"_s
+                                    + link + u"\n\nIf you did not create an account, ignore this message.\n"_s
+                              : u"Someone asked to reset the password of your account.\n\nOpen this link within "
+                                "an hour to choose a new one:\n\n"_s
+                                    + link
+                                    + u"\n\nIf it was not you, ignore this message; your password is unchanged.\n"_s;
+    return mail::enqueue(conn, message);
+}
+
+Result<qint64> AuthService::spendEmailToken(db::Connection &conn, const QString &token, const QString &purpose)
+{
+    if (token.isEmpty() || token.size() > 128)
+        return fail(Error(Error::Kind::InvalidRequest, u"This link is not valid or has expired"_s, u"INVALID_TOKEN"_s));
+    auto spend = conn.query(u"UPDATE one_time_tokens SET used_at = now()"
+                            " WHERE token_hash = :hash AND purpose = :purpose AND used_at IS NULL"
+                            " AND expires_at > now() RETURNING user_id"_s);
+    spend.bind(u":hash"_s, tokenHash(token));
+    spend.bind(u":purpose"_s, purpose);
+    if (auto ok = spend.exec(); !ok)
+        return std::unexpected(ok.error());
+    if (!spend.next())
+        return fail(Error(Error::Kind::InvalidRequest, u"This link is not valid or has expired"_s, u"INVALID_TOKEN"_s));
+    return spend.value(0).toLongLong();
+}
+
+Status AuthService::sendVerificationEmail(qint64 userId)
+{
+    auto found = user(userId);
+    if (!found)
+        return std::unexpected(found.error());
+    if (found->emailVerified)
+        return {};
+    auto conn = m_database.acquire();
+    if (!conn)
+        return std::unexpected(conn.error());
+    db::Transaction tx(*conn);
+    if (auto ok = tx.begin(); !ok)
+        return ok;
+    if (auto ok = issueEmailToken(*conn, userId, found->email, u"verify_email"_s); !ok)
+        return ok;
+    return tx.commit();
+}
+
+Status AuthService::verifyEmail(const QString &token)
+{
+    auto conn = m_database.acquire();
+    if (!conn)
+        return std::unexpected(conn.error());
+    db::Transaction tx(*conn);
+    if (auto ok = tx.begin(); !ok)
+        return ok;
+    auto userId = spendEmailToken(*conn, token, u"verify_email"_s);
+    if (!userId)
+        return std::unexpected(userId.error());
+    auto mark = conn->query(u"UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = :id"_s);
+    mark.bind(u":id"_s, *userId);
+    if (auto ok = mark.exec(); !ok)
+        return ok;
+    return tx.commit();
+}
+
+Status AuthService::forgotPassword(const QString &emailText, const ClientInfo &client)
+{
+    auto email = normalizeEmail(emailText);
+    if (!email)
+        return {}; // same answer as for any address
+    auto conn = m_database.acquire();
+    if (!conn)
+        return std::unexpected(conn.error());
+    db::Transaction tx(*conn);
+    if (auto ok = tx.begin(); !ok)
+        return ok;
+    auto find = conn->query(u"SELECT id FROM users WHERE email = :email AND disabled_at IS NULL"_s);
+    find.bind(u":email"_s, *email);
+    if (auto ok = find.exec(); !ok)
+        return ok;
+    if (find.next()) {
+        if (auto ok = issueEmailToken(*conn, find.value(0).toLongLong(), *email, u"reset_password"_s); !ok)
+            return ok;
+    }
+    recordLogin(*conn, std::nullopt, *email, false, u"password reset requested"_s, client);
+    return tx.commit();
+}
+
+Status AuthService::resetPassword(const QString &token, const QString &newPassword)
+{
+    if (auto ok = Passwords::checkPolicy(newPassword); !ok)
+        return ok;
+    auto hash = Passwords::hash(newPassword, m_options.bcryptCost);
+    if (!hash)
+        return std::unexpected(hash.error());
+    auto conn = m_database.acquire();
+    if (!conn)
+        return std::unexpected(conn.error());
+    db::Transaction tx(*conn);
+    if (auto ok = tx.begin(); !ok)
+        return ok;
+    auto userId = spendEmailToken(*conn, token, u"reset_password"_s);
+    if (!userId)
+        return std::unexpected(userId.error());
+    // Whoever could read the mail controls the account now: end every session, clear
+    // the lock, and treat the address as verified.
+    auto update = conn->query(u"UPDATE users SET password_hash = :hash, password_changed_at = now(),"
+                              " must_reset_password = false, failed_logins = 0, lockouts = 0, locked_until = NULL,"
+                              " email_verified_at = coalesce(email_verified_at, now()) WHERE id = :id"_s);
+    update.bind(u":hash"_s, QString::fromLatin1(*hash));
+    update.bind(u":id"_s, *userId);
+    if (auto ok = update.exec(); !ok)
+        return ok;
+    auto revoke = conn->query(u"UPDATE refresh_tokens SET revoked_at = now(), revoked_why = 'password reset'"
+                              " WHERE user_id = :id AND revoked_at IS NULL"_s);
+    revoke.bind(u":id"_s, *userId);
+    if (auto ok = revoke.exec(); !ok)
+        return ok;
+    return tx.commit();
+}
+
+// --- Two-factor ----------------------------------------------------------------------
+
+Result<AuthService::TotpEnrolment> AuthService::beginTotp(qint64 userId)
+{
+    auto found = user(userId);
+    if (!found)
+        return std::unexpected(found.error());
+    if (found->totpEnabled)
+        return fail(Error(Error::Kind::Conflict, u"Two-factor sign-in is already on"_s));
+    const QByteArray secret = totp::generateSecret();
+    auto conn = m_database.acquire();
+    if (!conn)
+        return std::unexpected(conn.error());
+    auto store = conn->query(u"UPDATE users SET totp_secret = :secret, totp_last_step = NULL WHERE id = :id"_s);
+    store.bind(u":secret"_s, secret);
+    store.bind(u":id"_s, userId);
+    if (auto ok = store.exec(); !ok)
+        return std::unexpected(ok.error());
+    TotpEnrolment e;
+    e.secretBase32 = totp::base32(secret);
+    e.uri = totp::provisioningUri(secret, found->email, u"ShopDesk"_s);
+    e.qrSvg = totp::qrSvg(e.uri);
+    return e;
+}
+
+Result<QStringList> AuthService::confirmTotp(qint64 userId, const QString &code)
+{
+    auto conn = m_database.acquire();
+    if (!conn)
+        return std::unexpected(conn.error());
+    db::Transaction tx(*conn);
+    if (auto ok = tx.begin(); !ok)
+        return std::unexpected(ok.error());
+    auto find = conn->query(u"SELECT totp_secret, totp_enabled_at IS NOT NULL FROM users WHERE id = :id FOR UPDATE"_s);
+    find.bind(u":id"_s, userId);
+    if (auto ok = find.exec(); !ok)
+        return std::unexpected(ok.error());
+    if (!find.next() || find.isNull(0))
+        return fail(Error(Error::Kind::Conflict, u"Start two-factor enrolment first"_s));
+    if (find.value(1).toBool())
+        return fail(Error(Error::Kind::Conflict, u"Two-factor sign-in is already on"_s));
+    const auto step = totp::verify(find.value(0).toByteArray(), code.trimmed(), QDateTime::currentDateTimeUtc(),
+                                   std::nullopt);
+    if (!step)
+        return fail(Error(Error::Kind::Validation, u"The code is not valid"_s, u"INVALID_TOTP"_s)
+                        .withField(u"code"_s, u"Not the current code"_s));
+    auto enable = conn->query(u"UPDATE users SET totp_enabled_at = now(), totp_last_step = :step WHERE id = :id"_s);
+    enable.bind(u":step"_s, *step);
+    enable.bind(u":id"_s, userId);
+    if (auto ok = enable.exec(); !ok)
+        return std::unexpected(ok.error());
+    auto clear = conn->query(u"DELETE FROM recovery_codes WHERE user_id = :id"_s);
+    clear.bind(u":id"_s, userId);
+    if (auto ok = clear.exec(); !ok)
+        return std::unexpected(ok.error());
+    const QStringList codes = totp::generateRecoveryCodes();
+    for (const QString &c : codes) {
+        auto insert = conn->query(u"INSERT INTO recovery_codes (user_id, code_hash) VALUES (:id, :hash)"_s);
+        insert.bind(u":id"_s, userId);
+        insert.bind(u":hash"_s, totp::recoveryCodeHash(c));
+        if (auto ok = insert.exec(); !ok)
+            return std::unexpected(ok.error());
+    }
+    if (auto ok = tx.commit(); !ok)
+        return std::unexpected(ok.error());
+    return codes;
+}
+
+Status AuthService::disableTotp(qint64 userId, const QString &password)
+{
+    QByteArray hash;
+    {
+        auto conn = m_database.acquire();
+        if (!conn)
+            return std::unexpected(conn.error());
+        auto find = conn->query(u"SELECT password_hash FROM users WHERE id = :id"_s);
+        find.bind(u":id"_s, userId);
+        if (auto ok = find.exec(); !ok)
+            return ok;
+        if (!find.next())
+            return fail(Error::notFound(u"No such user"_s));
+        hash = find.value(0).toString().toLatin1();
+    }
+    if (!Passwords::verify(password, hash))
+        return fail(invalidCredentials());
+    auto conn = m_database.acquire();
+    if (!conn)
+        return std::unexpected(conn.error());
+    auto off = conn->query(u"WITH codes AS (DELETE FROM recovery_codes WHERE user_id = :id)"
+                           " UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL"
+                           " WHERE id = :id"_s);
+    off.bind(u":id"_s, userId);
+    return off.exec();
+}
+
+Result<bool> AuthService::checkSecondFactor(qint64 userId, const QString &secondFactor)
+{
+    auto conn = m_database.acquire();
+    if (!conn)
+        return std::unexpected(conn.error());
+    db::Transaction tx(*conn);
+    if (auto ok = tx.begin(); !ok)
+        return std::unexpected(ok.error());
+    const QString given = secondFactor.trimmed().remove(u' ');
+    if (given.size() == totp::Digits) {
+        auto find = conn->query(u"SELECT totp_secret, totp_last_step FROM users WHERE id = :id FOR UPDATE"_s);
+        find.bind(u":id"_s, userId);
+        if (auto ok = find.exec(); !ok)
+            return std::unexpected(ok.error());
+        if (!find.next())
+            return false;
+        const std::optional<qint64> last = find.isNull(1) ? std::nullopt
+                                                          : std::optional<qint64>(find.value(1).toLongLong());
+        // Each code once (RFC 6238 5.2): the matched step must be newer than the last.
+        const auto step = totp::verify(find.value(0).toByteArray(), given, QDateTime::currentDateTimeUtc(), last);
+        if (!step)
+            return false;
+        auto mark = conn->query(u"UPDATE users SET totp_last_step = :step WHERE id = :id"_s);
+        mark.bind(u":step"_s, *step);
+        mark.bind(u":id"_s, userId);
+        if (auto ok = mark.exec(); !ok)
+            return std::unexpected(ok.error());
+    } else {
+        auto spend = conn->query(u"UPDATE recovery_codes SET used_at = now()"
+                                 " WHERE user_id = :id AND code_hash = :hash AND used_at IS NULL RETURNING id"_s);
+        spend.bind(u":id"_s, userId);
+        spend.bind(u":hash"_s, totp::recoveryCodeHash(given));
+        if (auto ok = spend.exec(); !ok)
+            return std::unexpected(ok.error());
+        if (!spend.next())
+            return false;
+    }
+    if (auto ok = tx.commit(); !ok)
+        return std::unexpected(ok.error());
+    return true;
 }
 
 } // namespace shop::auth

@@ -96,6 +96,35 @@ public:
                             const Actor &actor);
     Result<bool> hasAdmin();
 
+    // --- Email flows (ASVS 2.5): single-use tokens, hashed, expiring in an hour,
+    // sent through the outbox in the same transaction that creates them. Links point
+    // at `publicUrl` (configured, never taken from the request's Host header, which
+    // would let anyone mail a reset link to their own server).
+    void setPublicUrl(const QString &url) { m_publicUrl = url; }
+    Status sendVerificationEmail(qint64 userId);
+    Status verifyEmail(const QString &token);
+    // Always succeeds the same way, whether or not the address has an account.
+    Status forgotPassword(const QString &email, const ClientInfo &client);
+    // Sets the new password, spends the token, and ends every session (all refresh
+    // tokens revoked).
+    Status resetPassword(const QString &token, const QString &newPassword);
+
+    // --- Two-factor (RFC 6238). Enrolment stores a pending secret; confirming it
+    // with a code enables it and returns ten recovery codes, shown once.
+    struct TotpEnrolment
+    {
+        QString secretBase32;
+        QString uri;
+        QString qrSvg;
+    };
+    Result<TotpEnrolment> beginTotp(qint64 userId);
+    Result<QStringList> confirmTotp(qint64 userId, const QString &code);
+    Status disableTotp(qint64 userId, const QString &password);
+    // login() with a second factor: a 6-digit code or a recovery code. Without one,
+    // an account with two-factor gets TOTP_REQUIRED (only after the right password).
+    Result<Session> login(const QString &email, const QString &password, const QString &secondFactor,
+                          const ClientInfo &client);
+
     const TokenSigner &signer() const { return m_signer; }
 
 private:
@@ -104,8 +133,13 @@ private:
     void recordLogin(db::Connection &conn, std::optional<qint64> userId, const QString &email, bool success,
                      const QString &reason, const ClientInfo &client);
 
+    Status issueEmailToken(db::Connection &conn, qint64 userId, const QString &email, const QString &purpose);
+    Result<qint64> spendEmailToken(db::Connection &conn, const QString &token, const QString &purpose);
+    Result<bool> checkSecondFactor(qint64 userId, const QString &secondFactor);
+
     db::Database &m_database;
     const TokenSigner &m_signer;
+    QString m_publicUrl = QStringLiteral("http://127.0.0.1:8080");
     Options m_options;
     QByteArray m_dummyHash; // verified against when the email is unknown: same work
 };

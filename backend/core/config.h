@@ -55,6 +55,7 @@ struct Config
     int bcryptCost = 12;
     int accessTokenTtl = 15 * 60; // seconds
     int refreshTokenTtl = 30 * 86'400;
+    QString publicUrl;            // links in emails; empty: this server's URL
     QString trustedProxies;       // "10.0.0.1, 10.1.0.0/16": X-Forwarded-For believed from these
 
     // Catalog

@@ -4,6 +4,7 @@
 #include "auth/ratelimiter.h"
 #include "json.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QUrl>
 
@@ -177,6 +178,8 @@ void addAuthRoutes(Router &router, const AuthRoutesContext *context)
         in.require({u"email"_s, u"password"_s});
         const auto email = in.string(u"email"_s, 1000);
         const auto password = in.string(u"password"_s, 1024);
+        const auto code = in.string(u"totp"_s, 20);
+        const auto recovery = in.string(u"recovery_code"_s, 40);
         if (auto ok = in.status(); !ok)
             return Response::error(ok.error());
         const auth::ClientInfo client = clientOf(context, request);
@@ -184,7 +187,7 @@ void addAuthRoutes(Router &router, const AuthRoutesContext *context)
             return Response::error(ok.error());
         if (auto ok = throttle(context, "login-acct|" + email->trimmed().toLower().toUtf8(), AccountRule); !ok)
             return Response::error(ok.error());
-        auto session = context->service->login(*email, *password, client);
+        auto session = context->service->login(*email, *password, code ? *code : recovery.value_or(QString()), client);
         if (!session)
             return Response::error(session.error());
         return sessionResponse(context, *session, 200);
@@ -229,6 +232,128 @@ void addAuthRoutes(Router &router, const AuthRoutesContext *context)
         Response r = Response::ok(QJsonObject{{u"signed_out"_s, true}});
         r.withHeader("Set-Cookie", cookie(context, {}, 0));
         return r;
+    }, Execution::Worker);
+
+    router.post(u"/api/auth/verify-email"_s, [context](const Request &request) {
+        auto body = jsonObject(request);
+        if (!body)
+            return Response::error(body.error());
+        JsonReader in(*body);
+        in.require({u"token"_s});
+        const auto token = in.string(u"token"_s, 200);
+        if (auto ok = in.status(); !ok)
+            return Response::error(ok.error());
+        if (auto ok = context->service->verifyEmail(*token); !ok)
+            return Response::error(ok.error());
+        return Response::ok(QJsonObject{{u"email_verified"_s, true}});
+    }, Execution::Worker);
+
+    router.post(u"/api/auth/resend-verification"_s, [context](const Request &request) {
+        auto user = context->service->authenticate(bearer(request));
+        if (!user)
+            return Response::error(user.error());
+        if (auto ok = throttle(context, "verify|" + QByteArray::number(user->id), {3, std::chrono::minutes(5)}); !ok)
+            return Response::error(ok.error());
+        if (auto ok = context->service->sendVerificationEmail(user->id); !ok)
+            return Response::error(ok.error());
+        return Response::ok(QJsonObject{{u"sent"_s, !user->emailVerified}});
+    }, Execution::Worker);
+
+    // One answer whatever the address (ASVS 2.5.x): the mail, if any, says the rest.
+    router.post(u"/api/auth/forgot-password"_s, [context](const Request &request) {
+        auto body = jsonObject(request);
+        if (!body)
+            return Response::error(body.error());
+        JsonReader in(*body);
+        in.require({u"email"_s});
+        const auto email = in.string(u"email"_s, 1000);
+        if (auto ok = in.status(); !ok)
+            return Response::error(ok.error());
+        const auth::ClientInfo client = clientOf(context, request);
+        if (auto ok = throttle(context, "forgot-ip|" + client.address.toUtf8(), {5, std::chrono::minutes(1)}); !ok)
+            return Response::error(ok.error());
+        if (auto ok = throttle(context, "forgot-acct|" + email->trimmed().toLower().toUtf8(), {3, std::chrono::minutes(10)});
+            !ok)
+            return Response::error(ok.error());
+        if (auto ok = context->service->forgotPassword(*email, client); !ok)
+            return Response::error(ok.error());
+        return Response::ok(QJsonObject{
+            {u"message"_s, u"If an account uses this address, a link to reset the password is on its way."_s}});
+    }, Execution::Worker);
+
+    router.post(u"/api/auth/reset-password"_s, [context](const Request &request) {
+        auto body = jsonObject(request);
+        if (!body)
+            return Response::error(body.error());
+        JsonReader in(*body);
+        in.require({u"token"_s, u"password"_s});
+        const auto token = in.string(u"token"_s, 200);
+        const auto password = in.string(u"password"_s, 1024);
+        if (auto ok = in.status(); !ok)
+            return Response::error(ok.error());
+        if (auto ok = throttle(context, "reset|" + clientOf(context, request).address.toUtf8(), AddressRule); !ok)
+            return Response::error(ok.error());
+        if (auto ok = context->service->resetPassword(*token, *password); !ok)
+            return Response::error(ok.error());
+        Response r = Response::ok(QJsonObject{{u"password_reset"_s, true}});
+        r.withHeader("Set-Cookie", cookie(context, {}, 0));
+        return r;
+    }, Execution::Worker);
+
+    router.post(u"/api/auth/2fa/setup"_s, [context](const Request &request) {
+        auto user = context->service->authenticate(bearer(request));
+        if (!user)
+            return Response::error(user.error());
+        auto enrolment = context->service->beginTotp(user->id);
+        if (!enrolment)
+            return Response::error(enrolment.error());
+        Response r = Response::ok(QJsonObject{{u"secret"_s, enrolment->secretBase32},
+                                              {u"otpauth_uri"_s, enrolment->uri},
+                                              {u"qr_svg"_s, enrolment->qrSvg}});
+        r.withHeader("Cache-Control", "no-store");
+        return r;
+    }, Execution::Worker);
+
+    router.post(u"/api/auth/2fa/confirm"_s, [context](const Request &request) {
+        auto user = context->service->authenticate(bearer(request));
+        if (!user)
+            return Response::error(user.error());
+        auto body = jsonObject(request);
+        if (!body)
+            return Response::error(body.error());
+        JsonReader in(*body);
+        in.require({u"code"_s});
+        const auto code = in.string(u"code"_s, 20);
+        if (auto ok = in.status(); !ok)
+            return Response::error(ok.error());
+        if (auto ok = throttle(context, "totp|" + QByteArray::number(user->id), AccountRule); !ok)
+            return Response::error(ok.error());
+        auto codes = context->service->confirmTotp(user->id, *code);
+        if (!codes)
+            return Response::error(codes.error());
+        Response r = Response::ok(QJsonObject{{u"totp_enabled"_s, true},
+                                              {u"recovery_codes"_s, QJsonArray::fromStringList(*codes)}});
+        r.withHeader("Cache-Control", "no-store");
+        return r;
+    }, Execution::Worker);
+
+    router.post(u"/api/auth/2fa/disable"_s, [context](const Request &request) {
+        auto user = context->service->authenticate(bearer(request));
+        if (!user)
+            return Response::error(user.error());
+        auto body = jsonObject(request);
+        if (!body)
+            return Response::error(body.error());
+        JsonReader in(*body);
+        in.require({u"password"_s});
+        const auto password = in.string(u"password"_s, 1024);
+        if (auto ok = in.status(); !ok)
+            return Response::error(ok.error());
+        if (auto ok = throttle(context, "totp|" + QByteArray::number(user->id), AccountRule); !ok)
+            return Response::error(ok.error());
+        if (auto ok = context->service->disableTotp(user->id, *password); !ok)
+            return Response::error(ok.error());
+        return Response::ok(QJsonObject{{u"totp_enabled"_s, false}});
     }, Execution::Worker);
 
     router.get(u"/api/auth/me"_s, [context](const Request &request) {

@@ -20,6 +20,9 @@
 #include "http/healthroutes.h"
 #include "http/server.h"
 #include "http/staticfiles.h"
+#include "mail/outbox.h"
+#include "mail/outboxdispatcher.h"
+#include "mail/smtpsender.h"
 
 #include <QCoreApplication>
 
@@ -118,7 +121,8 @@ Status Runtime::startCatalogListener()
             options.password = m_database->options().connection.password;
     }
     options.parameters.insert(u"application_name"_s, u"shopdesk-listen"_s);
-    m_listener = std::make_unique<db::NotificationListener>(options, QStringList{u"shopdesk_catalog"_s});
+    m_listener = std::make_unique<db::NotificationListener>(
+        options, QStringList{u"shopdesk_catalog"_s, QString::fromLatin1(mail::NotifyChannel)});
 
     catalog::CatalogCache *cache = m_catalogCache.get();
     catalog::CatalogEvents *events = m_catalogEvents.get();
@@ -127,7 +131,9 @@ Status Runtime::startCatalogListener()
     QObject::connect(m_listener.get(), &db::NotificationListener::listeningChanged, events,
                      [cache](bool listening) { cache->setListening(listening); }, Qt::DirectConnection);
     QObject::connect(m_listener.get(), &db::NotificationListener::notification, events,
-                     [cache, events](const QString &, const QString &payload) {
+                     [cache, events](const QString &channel, const QString &payload) {
+                         if (channel != "shopdesk_catalog"_L1)
+                             return;
                          cache->invalidateAll();
                          const qsizetype space = payload.indexOf(u' ');
                          const QString table = space < 0 ? payload : payload.left(space);
@@ -141,6 +147,12 @@ Status Runtime::startCatalogListener()
                      }, Qt::DirectConnection);
     QObject::connect(m_listener.get(), &db::NotificationListener::resynchronised, events,
                      [events] { Q_EMIT events->changed(QString(), {}); }, Qt::DirectConnection);
+    // Mail queued by any instance wakes this one's dispatcher at once.
+    QObject::connect(m_listener.get(), &db::NotificationListener::notification, events,
+                     [this](const QString &channel, const QString &) {
+                         if (channel == QLatin1StringView(mail::NotifyChannel) && m_mail)
+                             m_mail->wake();
+                     }, Qt::DirectConnection);
     if (!m_listener->start())
         qCWarning(lcDb) << "catalog cache off until the LISTEN connection is up (retrying)";
     return {};
@@ -159,6 +171,19 @@ Status Runtime::start()
     m_health->probe = m_probe.get();
     m_health->startedAt = m_startedAt;
     m_health->version = QCoreApplication::applicationVersion();
+
+    // Outgoing mail: delivered by SMTP when configured, else left in the outbox for
+    // the desktop's Outbox view.
+    auto smtp = mail::SmtpOptions::fromConfig(m_config);
+    if (!smtp)
+        return std::unexpected(smtp.error());
+    mail::OutboxDispatcher::Options mailOptions;
+    mailOptions.smtp = *smtp;
+    m_mail = std::make_unique<mail::OutboxDispatcher>(*m_database, mailOptions);
+    if (m_mail->start())
+        qCInfo(lcApp).noquote() << "mail goes out through" << smtp->url;
+    else
+        qCInfo(lcApp) << "no SMTP server configured (--smtp-url): mail stays in the outbox";
 
     if (auto ok = startCatalogListener(); !ok)
         return ok;
@@ -223,6 +248,10 @@ Status Runtime::start()
         m_http.reset();
         return ok;
     }
+    QString publicUrl = m_config.publicUrl.isEmpty() ? url() : m_config.publicUrl;
+    while (publicUrl.endsWith(u'/'))
+        publicUrl.chop(1);
+    m_auth->setPublicUrl(publicUrl);
     return {};
 }
 
@@ -233,6 +262,10 @@ void Runtime::stop()
         m_http.reset();
     }
     m_listener.reset();
+    if (m_mail) {
+        m_mail->stop();
+        m_mail.reset();
+    }
     m_catalogRoutes.reset();
     m_authRoutes.reset();
     m_limiter.reset();

@@ -27,6 +27,10 @@ class CatalogEvents;
 class CatalogService;
 } // namespace shop::catalog
 
+namespace shop::mail {
+class OutboxDispatcher;
+}
+
 namespace shop::http {
 class HttpServer;
 struct AuthRoutesContext;
@@ -90,6 +94,7 @@ private:
     std::unique_ptr<catalog::CatalogEvents> m_catalogEvents;
     std::unique_ptr<catalog::CatalogCache> m_catalogCache;
     std::unique_ptr<db::NotificationListener> m_listener;
+    std::unique_ptr<mail::OutboxDispatcher> m_mail;
     std::unique_ptr<http::CatalogRoutesContext> m_catalogRoutes;
     std::unique_ptr<db::ReadinessProbe> m_probe;
     std::unique_ptr<http::HealthContext> m_health;

@@ -2,12 +2,14 @@
 // over HTTP against a whole running shop on a real PostgreSQL.
 
 #include "auth/authservice.h"
+#include "auth/totp.h"
 #include "db/database.h"
 #include "http/server.h"
 #include "rawhttp.h"
 #include "shop/runtime.h"
 #include "testcluster.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
@@ -352,6 +354,129 @@ private slots:
                         " AND password_hash LIKE '$2b$10$%'"_s),
                  qint64(1));
         QCOMPARE(login(u"hal@example.com"_s, u"correct horse battery"_s)->status, 200);
+    }
+
+    // The token in the newest mail of `kind` to `to`, read from the outbox (no SMTP
+    // is configured here, so mail waits there for the desktop's Outbox view).
+    QString mailedToken(const QString &to, const QString &kind)
+    {
+        auto conn = m_runtime->database()->acquire();
+        auto q = conn->query(u"SELECT body_text FROM email_outbox WHERE to_address = :to AND kind = :kind"
+                             " ORDER BY id DESC LIMIT 1"_s);
+        q.bind(u":to"_s, to);
+        q.bind(u":kind"_s, kind);
+        if (!q.exec() || !q.next())
+            return {};
+        const QString body = q.value(0).toString();
+        const qsizetype at = body.indexOf(u"token="_s);
+        return at < 0 ? QString() : body.mid(at + 6).section(u'\n', 0, 0).trimmed();
+    }
+
+    void emailVerification()
+    {
+        registerUser(u"ivy@example.com"_s);
+        const QString token = mailedToken(u"ivy@example.com"_s, u"verify_email"_s);
+        QCOMPARE(token.size(), 43);
+        QVERIFY(scalar(u"SELECT count(*) FROM email_outbox WHERE to_address = 'ivy@example.com'"
+                       " AND body_text LIKE 'Welcome!%' AND body_text LIKE '%/verify-email?token=%'"_s) == 1);
+        auto ok = call("POST", "/api/auth/verify-email", {{u"token"_s, token}});
+        QCOMPARE(ok->status, 200);
+        QCOMPARE(scalar(u"SELECT count(*) FROM users WHERE email = 'ivy@example.com' AND email_verified_at IS NOT NULL"_s),
+                 qint64(1));
+        auto again = call("POST", "/api/auth/verify-email", {{u"token"_s, token}});
+        QCOMPARE(again->status, 400);
+        QCOMPARE(code(again), u"INVALID_TOKEN"_s);
+    }
+
+    void passwordReset()
+    {
+        const QJsonObject session = registerUser(u"jo@example.com"_s);
+        auto known = call("POST", "/api/auth/forgot-password", {{u"email"_s, u"JO@example.com"_s}});
+        m_forwarded = "198.51.100.250"; // another client, so the answers are compared, not the limits
+        auto unknown = call("POST", "/api/auth/forgot-password", {{u"email"_s, u"nobody-here@example.com"_s}});
+        QCOMPARE(known->status, 200);
+        QCOMPARE(known->body, unknown->body);
+        QCOMPARE(scalar(u"SELECT count(*) FROM email_outbox WHERE to_address = 'nobody-here@example.com'"_s), qint64(0));
+        const QString token = mailedToken(u"jo@example.com"_s, u"reset_password"_s);
+        QCOMPARE(token.size(), 43);
+        // Stored hashed only.
+        QCOMPARE(scalar(u"SELECT count(*) FROM one_time_tokens WHERE token_hash = sha256('%1'::bytea)"_s.arg(token)),
+                 qint64(1));
+
+        auto weak = call("POST", "/api/auth/reset-password", {{u"token"_s, token}, {u"password"_s, u"password1"_s}});
+        QCOMPARE(weak->status, 422);
+        auto reset = call("POST", "/api/auth/reset-password",
+                          {{u"token"_s, token}, {u"password"_s, u"a brand new secret"_s}});
+        QCOMPARE(reset->status, 200);
+        QCOMPARE(login(u"jo@example.com"_s, u"correct horse battery"_s)->status, 401);
+        QCOMPARE(login(u"jo@example.com"_s, u"a brand new secret"_s)->status, 200);
+        // Every session that existed before the reset is over.
+        QCOMPARE(call("POST", "/api/auth/refresh", {{u"refresh_token"_s, session.value(u"refresh_token"_s).toString()}})
+                     ->status,
+                 401);
+        // Single use, and expiring.
+        QCOMPARE(call("POST", "/api/auth/reset-password", {{u"token"_s, token}, {u"password"_s, u"yet another secret"_s}})
+                     ->status,
+                 400);
+        call("POST", "/api/auth/forgot-password", {{u"email"_s, u"jo@example.com"_s}});
+        const QString second = mailedToken(u"jo@example.com"_s, u"reset_password"_s);
+        QCOMPARE_NE(second, token);
+        sql(u"UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE used_at IS NULL"_s);
+        QCOMPARE(call("POST", "/api/auth/reset-password", {{u"token"_s, second}, {u"password"_s, u"yet another secret"_s}})
+                     ->status,
+                 400);
+    }
+
+    void twoFactor()
+    {
+        const QJsonObject session = registerUser(u"kim@example.com"_s);
+        const QByteArray bearer = "Authorization: Bearer " + session.value(u"token"_s).toString().toLatin1();
+        auto setup = call("POST", "/api/auth/2fa/setup", {}, {bearer});
+        QCOMPARE(setup->status, 200);
+        const auto secret = auth::totp::fromBase32(data(setup).value(u"secret"_s).toString());
+        QVERIFY(secret);
+        QVERIFY(data(setup).value(u"otpauth_uri"_s).toString().startsWith(u"otpauth://totp/"_s));
+        QVERIFY(data(setup).value(u"qr_svg"_s).toString().startsWith(u"<svg"_s));
+
+        QCOMPARE(call("POST", "/api/auth/2fa/confirm", {{u"code"_s, u"000000"_s}}, {bearer})->status, 422);
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        auto confirmed = call("POST", "/api/auth/2fa/confirm", {{u"code"_s, auth::totp::code(*secret, now)}}, {bearer});
+        QCOMPARE(confirmed->status, 200);
+        const QJsonArray recovery = data(confirmed).value(u"recovery_codes"_s).toArray();
+        QCOMPARE(recovery.size(), 10);
+
+        auto needsCode = login(u"kim@example.com"_s, u"correct horse battery"_s);
+        QCOMPARE(needsCode->status, 401);
+        QCOMPARE(code(needsCode), u"TOTP_REQUIRED"_s);
+        // A wrong password never reveals that a code would be asked for.
+        QCOMPARE(code(login(u"kim@example.com"_s, u"not the password"_s)), u"INVALID_CREDENTIALS"_s);
+
+        // The next step's code (the current one was spent confirming).
+        const QString next = auth::totp::code(*secret, now.addSecs(30));
+        auto withCode = call("POST", "/api/auth/login", {{u"email"_s, u"kim@example.com"_s},
+                                                         {u"password"_s, u"correct horse battery"_s},
+                                                         {u"totp"_s, next}});
+        QCOMPARE(withCode->status, 200);
+        auto replay = call("POST", "/api/auth/login", {{u"email"_s, u"kim@example.com"_s},
+                                                       {u"password"_s, u"correct horse battery"_s},
+                                                       {u"totp"_s, next}});
+        QCOMPARE(replay->status, 401);
+        QCOMPARE(code(replay), u"INVALID_TOTP"_s);
+
+        const QString recoveryCode = recovery.first().toString();
+        auto withRecovery = call("POST", "/api/auth/login", {{u"email"_s, u"kim@example.com"_s},
+                                                             {u"password"_s, u"correct horse battery"_s},
+                                                             {u"recovery_code"_s, recoveryCode.toUpper()}});
+        QCOMPARE(withRecovery->status, 200);
+        auto recoveryAgain = call("POST", "/api/auth/login", {{u"email"_s, u"kim@example.com"_s},
+                                                              {u"password"_s, u"correct horse battery"_s},
+                                                              {u"recovery_code"_s, recoveryCode}});
+        QCOMPARE(recoveryAgain->status, 401);
+
+        const QByteArray fresh = "Authorization: Bearer " + data(withRecovery).value(u"token"_s).toString().toLatin1();
+        QCOMPARE(call("POST", "/api/auth/2fa/disable", {{u"password"_s, u"wrong"_s}}, {fresh})->status, 401);
+        QCOMPARE(call("POST", "/api/auth/2fa/disable", {{u"password"_s, u"correct horse battery"_s}}, {fresh})->status, 200);
+        QCOMPARE(login(u"kim@example.com"_s, u"correct horse battery"_s)->status, 200);
     }
 
     void createAdminCommandReadsThePasswordFromStdin()
