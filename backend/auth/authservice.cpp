@@ -252,6 +252,16 @@ Result<Session> AuthService::login(const QString &emailText, const QString &pass
     success.bind(u":id"_s, user.id);
     if (auto ok = success.exec(); !ok)
         return std::unexpected(ok.error());
+    if (user.mustResetPassword) {
+        // An admin asked for a new password: mail a reset link instead of a session.
+        if (auto ok = issueEmailToken(*conn, user.id, user.email, u"reset_password"_s); !ok)
+            return std::unexpected(ok.error());
+        recordLogin(*conn, user.id, user.email, false, u"password reset required"_s, client);
+        if (auto ok = tx.commit(); !ok)
+            return std::unexpected(ok.error());
+        return fail(Error(Error::Kind::Forbidden, u"Choose a new password: we sent a link to your email address"_s,
+                          u"PASSWORD_RESET_REQUIRED"_s));
+    }
     recordLogin(*conn, user.id, user.email, true, {}, client);
     user.failedLogins = 0;
     user.lastLoginAt = now;

@@ -3,6 +3,7 @@
 #include "auth/authservice.h"
 #include "auth/ratelimiter.h"
 #include "auth/tokens.h"
+#include "auth/useradmin.h"
 #include "catalog/catalogcache.h"
 #include "catalog/catalogevents.h"
 #include "catalog/catalogservice.h"
@@ -98,6 +99,7 @@ Status Runtime::openDatabase()
     authOptions.bcryptCost = m_config.bcryptCost;
     authOptions.refreshLifetime = std::chrono::seconds(m_config.refreshTokenTtl);
     m_auth = std::make_unique<auth::AuthService>(*m_database, *m_signer, authOptions);
+    m_userAdmin = std::make_unique<auth::UserAdmin>(*m_database);
 
     m_catalog = std::make_unique<catalog::CatalogService>(*m_database);
     m_catalogEvents = std::make_unique<catalog::CatalogEvents>();
@@ -272,6 +274,7 @@ void Runtime::stop()
     m_probe.reset();
     m_health.reset();
     m_catalog.reset();
+    m_userAdmin.reset();
     m_auth.reset();
     m_signer.reset();
     m_catalogCache.reset();

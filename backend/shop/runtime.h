@@ -19,6 +19,7 @@ namespace shop::auth {
 class AuthService;
 class RateLimiter;
 class TokenSigner;
+class UserAdmin;
 } // namespace shop::auth
 
 namespace shop::catalog {
@@ -72,6 +73,7 @@ public:
     catalog::CatalogCache *catalogCache() const { return m_catalogCache.get(); }
     // Valid after openDatabase().
     auth::AuthService *auth() const { return m_auth.get(); }
+    auth::UserAdmin *userAdmin() const { return m_userAdmin.get(); }
 
     QString url() const;               // e.g. http://127.0.0.1:8080/
     QString databaseLocation() const;  // embedded cluster directory or the redacted server
@@ -88,6 +90,7 @@ private:
     std::unique_ptr<db::Database> m_database;
     std::unique_ptr<auth::TokenSigner> m_signer;
     std::unique_ptr<auth::AuthService> m_auth;
+    std::unique_ptr<auth::UserAdmin> m_userAdmin;
     std::unique_ptr<auth::RateLimiter> m_limiter;
     std::unique_ptr<http::AuthRoutesContext> m_authRoutes;
     std::unique_ptr<catalog::CatalogService> m_catalog;
