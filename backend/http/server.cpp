@@ -451,6 +451,24 @@ bool IoServer::handleRequest(const QHttpServerRequest &qrequest, QTcpSocket *soc
     request.requestId = isSaneRequestId(incomingId) ? incomingId : newRequestId();
     const QString logPath = url.path(QUrl::FullyEncoded);
 
+    // CORS preflight (Fetch standard): answered here for every route, granted only to
+    // configured origins.
+    if (request.method == "OPTIONS" && !request.header("access-control-request-method").isEmpty()) {
+        Response preflight;
+        if (m_server.options().corsOrigins.contains(request.header("origin"))) {
+            preflight.status = 204;
+            preflight.contentType.clear();
+            preflight.withHeader("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE");
+            preflight.withHeader("Access-Control-Allow-Headers",
+                                 "Authorization, Content-Type, Idempotency-Key, X-Request-Id");
+            preflight.withHeader("Access-Control-Max-Age", "600");
+        } else {
+            preflight = Response::error(403, u"FORBIDDEN"_s, u"this origin may not call the API"_s);
+        }
+        finish(connection, sequence, head, request, u"(cors preflight)"_s, logPath, preflight, started);
+        return true;
+    }
+
     Router::Match match = m_server.router().match(request.method, request.path);
     if (!match.route) {
         Response response;
@@ -506,7 +524,18 @@ void IoServer::finish(HttpConnection *connection, quint64 sequence, const Reques
                       const Response &response, qint64 startedNs)
 {
     const bool keepAlive = head.keepAlive && !m_server.draining();
-    const QByteArray bytes = serialize(response, request.requestId, request.head, keepAlive, head.minorVersion);
+    const QByteArray origin = request.header("origin");
+    QByteArray bytes;
+    if (!origin.isEmpty() && m_server.options().corsOrigins.contains(origin)) {
+        Response withCors = response;
+        withCors.withHeader("Access-Control-Allow-Origin", origin);
+        withCors.withHeader("Access-Control-Allow-Credentials", "true");
+        withCors.withHeader("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, ETag");
+        withCors.withHeader("Vary", "Origin");
+        bytes = serialize(withCors, request.requestId, request.head, keepAlive, head.minorVersion);
+    } else {
+        bytes = serialize(response, request.requestId, request.head, keepAlive, head.minorVersion);
+    }
     connection->deliver(sequence, bytes, !keepAlive);
     --m_server.metrics().inFlight;
     account(route, request.head ? QByteArray("HEAD") : request.method, logPath, response.status,

@@ -37,6 +37,9 @@ public:
         int idleTimeoutMs = 60000;
         int backlog = 4096;
         bool accessLog = true;
+        // Origins (scheme://host[:port]) whose pages may call the API from a browser,
+        // with credentials. Empty: same-origin only. Never "*" (DESIGN.md).
+        QList<QByteArray> corsOrigins;
     };
 
     // Called on the I/O thread before it ends (e.g. to close its database connection).

@@ -242,6 +242,13 @@ Status Runtime::start()
     options.readTimeoutMs = m_config.readTimeoutMs;
     options.idleTimeoutMs = m_config.idleTimeoutMs;
     options.accessLog = m_config.accessLog;
+    for (const QString &origin : m_config.corsOrigins.split(u',', Qt::SkipEmptyParts)) {
+        const QByteArray o = origin.trimmed().toUtf8();
+        if (o == "*" || (!o.startsWith("https://") && !o.startsWith("http://")))
+            return fail(Error::invalid(u"--cors-origins: \"%1\" is not an origin such as https://shop.example.com"_s
+                                           .arg(origin.trimmed())));
+        options.corsOrigins.append(o);
+    }
     m_http = std::make_unique<http::HttpServer>(options, std::move(router), std::move(fallback));
     db::Database *database = m_database.get();
     m_http->setThreadExitHook([database] { database->releaseThreadConnection(); });

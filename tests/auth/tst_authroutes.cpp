@@ -3,6 +3,7 @@
 
 #include "auth/authservice.h"
 #include "auth/totp.h"
+#include "auth/useradmin.h"
 #include "db/database.h"
 #include "http/server.h"
 #include "rawhttp.h"
@@ -99,6 +100,7 @@ private slots:
         config.accessLog = false;
         config.bcryptCost = 10;
         config.trustedProxies = u"127.0.0.1"_s;
+        config.corsOrigins = u"https://app.example, http://localhost:5173"_s;
         m_runtime = std::make_unique<Runtime>(config);
         auto ok = m_runtime->start();
         QVERIFY2(ok, ok ? "" : qPrintable(ok.error().message()));
@@ -477,6 +479,70 @@ private slots:
         QCOMPARE(call("POST", "/api/auth/2fa/disable", {{u"password"_s, u"wrong"_s}}, {fresh})->status, 401);
         QCOMPARE(call("POST", "/api/auth/2fa/disable", {{u"password"_s, u"correct horse battery"_s}}, {fresh})->status, 200);
         QCOMPARE(login(u"kim@example.com"_s, u"correct horse battery"_s)->status, 200);
+    }
+
+    void corsOnlyForConfiguredOrigins()
+    {
+        const QList<QByteArray> preflight{"Origin: https://app.example", "Access-Control-Request-Method: POST",
+                                          "Access-Control-Request-Headers: content-type, authorization"};
+        auto ok = call("OPTIONS", "/api/auth/login", {}, preflight);
+        QCOMPARE(ok->status, 204);
+        QCOMPARE(ok->header("access-control-allow-origin"), QByteArray("https://app.example"));
+        QCOMPARE(ok->header("access-control-allow-credentials"), QByteArray("true"));
+        QVERIFY(ok->header("access-control-allow-headers").contains("Authorization"));
+        QVERIFY(ok->header("vary").contains("Origin"));
+
+        auto evil = call("OPTIONS", "/api/auth/login", {},
+                         {"Origin: https://evil.example", "Access-Control-Request-Method: POST"});
+        QCOMPARE(evil->status, 403);
+        QVERIFY(evil->header("access-control-allow-origin").isEmpty());
+
+        auto get = call("GET", "/api/products", {}, {"Origin: http://localhost:5173"});
+        QCOMPARE(get->status, 200);
+        QCOMPARE(get->header("access-control-allow-origin"), QByteArray("http://localhost:5173"));
+        auto other = call("GET", "/api/products", {}, {"Origin: https://evil.example"});
+        QCOMPARE(other->status, 200);
+        QVERIFY(other->header("access-control-allow-origin").isEmpty()); // the browser withholds the answer
+        // Never a wildcard.
+        QVERIFY(!get->head.contains("Access-Control-Allow-Origin: *"));
+    }
+
+    void userAdministrationIsAudited()
+    {
+        registerUser(u"lou@example.com"_s);
+        const qint64 id = scalar(u"SELECT id FROM users WHERE email = 'lou@example.com'"_s);
+        const Actor admin{std::nullopt, u"boss"_s, u"desktop"_s};
+        auth::UserAdmin *users = m_runtime->userAdmin();
+        QCOMPARE(users->setRole(id, u"staff"_s, admin)->role, u"staff"_s);
+        QVERIFY(!users->setRole(id, u"superuser"_s, admin));
+        QVERIFY(users->lock(id, 30, admin)->lockedUntil > QDateTime::currentDateTimeUtc());
+        QCOMPARE(login(u"lou@example.com"_s, u"correct horse battery"_s)->status, 429);
+        QVERIFY(!users->unlock(id, admin)->lockedUntil.isValid());
+        QCOMPARE(login(u"lou@example.com"_s, u"correct horse battery"_s)->status, 200);
+        QVERIFY(users->setDisabled(id, true, admin)->disabled);
+        QCOMPARE(login(u"lou@example.com"_s, u"correct horse battery"_s)->status, 403);
+        QVERIFY(!users->setDisabled(id, false, admin)->disabled);
+        QVERIFY(users->forcePasswordReset(id, admin)->mustResetPassword);
+        auto forced = login(u"lou@example.com"_s, u"correct horse battery"_s);
+        QCOMPARE(forced->status, 403);
+        QCOMPARE(code(forced), u"PASSWORD_RESET_REQUIRED"_s);
+        QVERIFY(!mailedToken(u"lou@example.com"_s, u"reset_password"_s).isEmpty());
+
+        auth::AuditFilter filter;
+        filter.targetType = u"user"_s;
+        filter.actor = u"boss"_s;
+        auto entries = users->audit(filter);
+        QVERIFY(entries);
+        QStringList actions;
+        for (const auto &e : *entries) {
+            actions.prepend(e.action);
+            QVERIFY(!e.after.contains("password_hash")); // never in the log
+        }
+        QCOMPARE(actions, (QStringList{u"user.role"_s, u"user.lock"_s, u"user.unlock"_s, u"user.disable"_s,
+                                       u"user.enable"_s, u"user.force_password_reset"_s}));
+        auto history = users->loginHistory(id);
+        QVERIFY(history && history->size() >= 5);
+        QCOMPARE(history->first().reason, u"password reset required"_s);
     }
 
     void createAdminCommandReadsThePasswordFromStdin()
