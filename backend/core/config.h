@@ -56,6 +56,7 @@ struct Config
     int accessTokenTtl = 15 * 60; // seconds
     int refreshTokenTtl = 30 * 86'400;
     QString publicUrl;            // links in emails; empty: this server's URL
+    QString redisUrl;             // shared rate-limit counters; empty: per process
     QString corsOrigins;          // "https://a.example, https://b.example"; empty: same origin only
     QString trustedProxies;       // "10.0.0.1, 10.1.0.0/16": X-Forwarded-For believed from these
 

@@ -2,6 +2,7 @@
 
 #include "auth/authservice.h"
 #include "auth/ratelimiter.h"
+#include "auth/redisratelimiter.h"
 #include "auth/tokens.h"
 #include "auth/useradmin.h"
 #include "catalog/catalogcache.h"
@@ -220,7 +221,15 @@ Status Runtime::start()
     auto proxies = http::ClientAddress::parse(m_config.trustedProxies);
     if (!proxies)
         return fail(Error::invalid(u"--trusted-proxies: "_s + proxies.error().message()));
-    m_limiter = std::make_unique<auth::LocalRateLimiter>();
+    if (m_config.redisUrl.isEmpty()) {
+        m_limiter = std::make_unique<auth::LocalRateLimiter>();
+    } else {
+        auto redis = auth::RedisRateLimiter::create(m_config.redisUrl);
+        if (!redis)
+            return std::unexpected(redis.error());
+        m_limiter.reset(*redis);
+        qCInfo(lcApp) << "rate-limit counters shared through Redis";
+    }
     m_authRoutes = std::make_unique<http::AuthRoutesContext>();
     m_authRoutes->service = m_auth.get();
     m_authRoutes->limiter = m_limiter.get();
