@@ -7,11 +7,14 @@
 #include "catalog/demoseed.h"
 #include "core/config.h"
 #include "core/logging.h"
+#include "firstrundialog.h"
+#include "logindialog.h"
 #include "mainwindow.h"
 #include "shop/runtime.h"
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QDialog>
 #include <QMessageBox>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -58,6 +61,15 @@ void installSignalHandlers(QCoreApplication &app)
         char byte = 0;
         [[maybe_unused]] const auto got = ::read(g_signalPipe[0], &byte, 1);
         qCInfo(shop::lcApp) << "signal" << int(byte) << "received; stopping";
+        // The sign-in dialogs run before the main loop, where quit() does nothing:
+        // rejecting them ends the sign-in, and main() then stops the runtime.
+        if (qobject_cast<QApplication *>(&app)) {
+            const auto windows = QApplication::topLevelWidgets();
+            for (QWidget *window : windows) {
+                if (auto *dialog = qobject_cast<QDialog *>(window); dialog && dialog->isVisible())
+                    dialog->reject();
+            }
+        }
         app.quit();
     });
     struct sigaction action {};
@@ -152,6 +164,36 @@ int runCreateAdmin(shop::Config config)
     return 0;
 }
 
+// Who uses the console this time: the first-run wizard when the shop has no admin
+// yet, then the login dialog. nullopt when the person cancels (main() then stops the
+// runtime and exits).
+std::optional<shop::auth::User> signIn(shop::Runtime &runtime, const QString &notice = {})
+{
+    shop::auth::AuthService &auth = *runtime.auth();
+    QString email;
+    // Nothing is on screen yet, so this one query may block.
+    auto hasAdmin = auth.hasAdmin();
+    if (!hasAdmin) {
+        QMessageBox::critical(nullptr, u"ShopDesk"_s, hasAdmin.error().message());
+        return std::nullopt;
+    }
+    if (!*hasAdmin) {
+        shop::FirstRunDialog wizard(auth);
+        if (wizard.exec() != QDialog::Accepted)
+            return std::nullopt;
+        if (wizard.user())
+            return wizard.user();
+        email = wizard.createdEmail();
+    }
+    shop::LoginDialog login(auth);
+    if (!email.isEmpty())
+        login.setEmail(email);
+    login.setNotice(notice);
+    if (login.exec() != QDialog::Accepted)
+        return std::nullopt;
+    return login.user();
+}
+
 int runHealthCheck(int argc, char **argv, const shop::Config &config)
 {
     QCoreApplication app(argc, argv);
@@ -236,13 +278,27 @@ int main(int argc, char **argv)
     }
     qCInfo(shop::lcApp).noquote() << "ShopDesk is serving" << runtime.url() << "database" << runtime.databaseLocation();
 
-    std::unique_ptr<shop::MainWindow> window;
-    if (!config->headless) {
-        window = std::make_unique<shop::MainWindow>(runtime);
-        window->show();
+    int code = 0;
+    if (config->headless) {
+        code = app->exec();
+    } else {
+        // Sign in, run the console; Sign out comes back here for the next person.
+        QString notice;
+        while (const auto user = signIn(runtime, notice)) {
+            shop::MainWindow window(runtime);
+            window.setSignedInUser(*user);
+            bool signedOut = false;
+            QObject::connect(&window, &shop::MainWindow::signOutRequested, app.get(), [&signedOut, &app] {
+                signedOut = true;
+                app->quit();
+            });
+            window.show();
+            code = app->exec();
+            if (!signedOut)
+                break;
+            notice = QCoreApplication::translate("main", "%1 signed out.").arg(user->email);
+        }
     }
-    const int code = app->exec();
-    window.reset();
     runtime.stop();
     qCInfo(shop::lcApp) << "stopped";
     return code;

@@ -1,10 +1,13 @@
 #include "mainwindow.h"
 
+#include "auditpage.h"
 #include "core/secretstore.h"
+#include "outboxpage.h"
 #include "productspage.h"
 #include "serverpage.h"
 #include "settingsdialog.h"
 #include "shop/runtime.h"
+#include "userspage.h"
 
 #include <QAction>
 #include <QApplication>
@@ -79,6 +82,21 @@ MainWindow::MainWindow(Runtime &runtime, QWidget *parent)
         m_productsPage->setObjectName(u"productsPage"_s);
         addPage(themedIcon(u"package-x-generic"_s, QStyle::SP_DirIcon, style()), tr("Products"), m_productsPage);
     }
+    // Admin pages; setSignedInUser() takes them away again for staff.
+    if (auth::UserAdmin *admin = m_runtime.userAdmin()) {
+        m_usersPage = new UsersPage(*admin);
+        m_usersPage->setObjectName(u"usersPage"_s);
+        addPage(themedIcon(u"system-users"_s, QStyle::SP_DirHomeIcon, style()), tr("Users"), m_usersPage);
+        m_auditPage = new AuditPage(*admin);
+        m_auditPage->setObjectName(u"auditPage"_s);
+        addPage(themedIcon(u"document-open-recent"_s, QStyle::SP_FileDialogInfoView, style()), tr("Audit log"),
+                m_auditPage);
+    }
+    if (db::Database *database = m_runtime.database()) {
+        m_outboxPage = new OutboxPage(*database);
+        m_outboxPage->setObjectName(u"outboxPage"_s);
+        addPage(themedIcon(u"mail-send"_s, QStyle::SP_FileDialogListView, style()), tr("Outbox"), m_outboxPage);
+    }
     showPage(0);
 
     createActions();
@@ -87,6 +105,10 @@ MainWindow::MainWindow(Runtime &runtime, QWidget *parent)
     m_restartNotice->setObjectName(u"restartNotice"_s);
     m_restartNotice->hide();
     statusBar()->addWidget(m_restartNotice);
+    m_signedIn = new QLabel;
+    m_signedIn->setObjectName(u"signedInStatus"_s);
+    m_signedIn->hide();
+    statusBar()->addPermanentWidget(m_signedIn);
     auto *serving = new QLabel(tr("Serving %1").arg(m_runtime.url()));
     serving->setObjectName(u"servingStatus"_s);
     statusBar()->addPermanentWidget(serving);
@@ -126,11 +148,19 @@ void MainWindow::createActions()
                                .arg(QCoreApplication::applicationVersion()));
     });
 
+    m_signOutAction = new QAction(themedIcon(u"system-log-out"_s, QStyle::SP_DialogResetButton, style()),
+                                  tr("Sign &Out"), this);
+    m_signOutAction->setObjectName(u"signOutAction"_s);
+    m_signOutAction->setStatusTip(tr("Close the console and sign in as someone else"));
+    m_signOutAction->setVisible(false); // there is someone to sign out only after setSignedInUser()
+    connect(m_signOutAction, &QAction::triggered, this, &MainWindow::signOut);
+
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(storefront);
     file->addSeparator();
     file->addAction(settings);
     file->addSeparator();
+    file->addAction(m_signOutAction);
     file->addAction(quit);
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(about);
@@ -149,6 +179,55 @@ int MainWindow::addPage(const QIcon &icon, const QString &title, QWidget *page)
     auto *item = new QListWidgetItem(icon, title, m_sidebar);
     item->setSizeHint(QSize(0, 38));
     return index;
+}
+
+void MainWindow::removePage(QWidget *page)
+{
+    const int index = m_pages->indexOf(page);
+    if (index < 0)
+        return;
+    delete m_sidebar->takeItem(index);
+    m_pages->removeWidget(page);
+    delete page;
+}
+
+void MainWindow::setSignedInUser(const auth::User &user)
+{
+    m_user = user;
+    const Actor who = actor();
+    if (m_productsPage)
+        m_productsPage->setActor(who);
+    if (user.role != "admin"_L1) {
+        // Accounts, the audit log and the outbox (whose bodies hold password-reset
+        // links) are for admins only.
+        removePage(m_usersPage);
+        removePage(m_auditPage);
+        removePage(m_outboxPage);
+        m_usersPage = nullptr;
+        m_auditPage = nullptr;
+        m_outboxPage = nullptr;
+    } else if (m_usersPage) {
+        m_usersPage->setActor(who);
+    }
+    m_signedIn->setText(tr("Signed in as %1 (%2)").arg(user.email, user.role));
+    m_signedIn->show();
+    m_signOutAction->setVisible(true);
+    setWindowTitle(tr("ShopDesk — %1").arg(user.email));
+}
+
+Actor MainWindow::actor() const
+{
+    if (m_user)
+        return Actor{m_user->id, m_user->email, u"desktop"_s};
+    return Actor{std::nullopt, u"desktop"_s, u"desktop"_s};
+}
+
+void MainWindow::signOut()
+{
+    // Hidden, not closed: closing the last window would quit the application, and
+    // main() wants the login dialog next.
+    hide();
+    Q_EMIT signOutRequested();
 }
 
 void MainWindow::showPage(int index)

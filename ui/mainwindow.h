@@ -1,9 +1,13 @@
 #pragma once
 
+#include "auth/authservice.h"
+#include "core/actor.h"
+
 #include <QMainWindow>
 #include <QPointer>
 
 #include <memory>
+#include <optional>
 
 class QLabel;
 class QListWidget;
@@ -11,14 +15,19 @@ class QStackedWidget;
 
 namespace shop {
 
+class AuditPage;
+class OutboxPage;
 class ProductsPage;
 class Runtime;
 class SecretStore;
 class ServerPage;
 class SettingsDialog;
+class UsersPage;
 
-// The admin console: a sidebar of pages (Server now; the catalog, orders and the
-// rest as their issues land) over the shop running in this process.
+// The admin console: a sidebar of pages (Server, Products, and for admins Users,
+// Audit log and Outbox) over the shop running in this process. main() signs someone
+// in first and passes them to setSignedInUser(); without a signed-in user (tests) the
+// window shows every page and records changes as "desktop".
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
@@ -37,16 +46,33 @@ public:
     ServerPage *serverPage() const { return m_serverPage; }
     // Null when the runtime has no catalog (no database opened).
     ProductsPage *productsPage() const { return m_productsPage; }
+    // Null without a database, and for a signed-in user who is not an admin.
+    UsersPage *usersPage() const { return m_usersPage; }
+    AuditPage *auditPage() const { return m_auditPage; }
+    OutboxPage *outboxPage() const { return m_outboxPage; }
+
+    // Who uses the console: their changes are recorded as them, and the admin-only
+    // pages go away for staff.
+    void setSignedInUser(const auth::User &user);
+    const std::optional<auth::User> &signedInUser() const { return m_user; }
+    // The signed-in user, or "desktop" with no user id.
+    Actor actor() const;
     // The open settings dialog, if any (tests drive it).
     SettingsDialog *settingsDialog() const;
 
 public Q_SLOTS:
     void openSettings();
     void openStorefront();
+    // Hides the window and asks main() for the login dialog again.
+    void signOut();
+
+Q_SIGNALS:
+    void signOutRequested();
 
 private:
     void createActions();
     void settingsSaved(bool changed);
+    void removePage(QWidget *page);
 
     Runtime &m_runtime;
     std::unique_ptr<SecretStore> m_secrets;
@@ -54,7 +80,13 @@ private:
     QStackedWidget *m_pages = nullptr;
     ServerPage *m_serverPage = nullptr;
     ProductsPage *m_productsPage = nullptr;
+    UsersPage *m_usersPage = nullptr;
+    AuditPage *m_auditPage = nullptr;
+    OutboxPage *m_outboxPage = nullptr;
     QLabel *m_restartNotice = nullptr;
+    QLabel *m_signedIn = nullptr;
+    QAction *m_signOutAction = nullptr;
+    std::optional<auth::User> m_user;
     QPointer<SettingsDialog> m_settings;
 };
 

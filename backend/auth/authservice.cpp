@@ -488,6 +488,37 @@ void AuthService::recordLogin(db::Connection &conn, std::optional<qint64> userId
         qCWarning(lcApp).noquote() << "login history not recorded:" << ok.error().message();
 }
 
+Result<bool> AuthService::staffTwoFactorRequired()
+{
+    auto conn = m_database.acquire();
+    if (!conn)
+        return std::unexpected(conn.error());
+    auto q = conn->query(u"SELECT coalesce((SELECT value = 'true'::jsonb FROM shop_settings"
+                         " WHERE key = 'require_2fa_staff'), false)"_s);
+    if (auto ok = q.exec(); !ok)
+        return std::unexpected(ok.error());
+    return q.next() && q.value(0).toBool();
+}
+
+Status AuthService::setStaffTwoFactorRequired(bool required, const Actor &actor)
+{
+    auto conn = m_database.acquire();
+    if (!conn)
+        return std::unexpected(conn.error());
+    db::Transaction tx(*conn);
+    if (auto ok = tx.begin(); !ok)
+        return ok;
+    auto q = conn->query(u"INSERT INTO shop_settings (key, value) VALUES ('require_2fa_staff', :value::jsonb)"
+                         " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()"_s);
+    q.bind(u":value"_s, required ? u"true"_s : u"false"_s);
+    if (auto ok = q.exec(); !ok)
+        return ok;
+    const QByteArray after = required ? "{\"require_2fa_staff\":true}" : "{\"require_2fa_staff\":false}";
+    if (auto ok = audit::record(*conn, actor, {u"settings.require_2fa_staff"_s, u"settings"_s, {}, {}, after}); !ok)
+        return ok;
+    return tx.commit();
+}
+
 // --- Email flows -----------------------------------------------------------------
 
 Status AuthService::issueEmailToken(db::Connection &conn, qint64 userId, const QString &email,

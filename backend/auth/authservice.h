@@ -96,6 +96,12 @@ public:
                             const Actor &actor);
     Result<bool> hasAdmin();
 
+    // The shop-wide switch (shop_settings 'require_2fa_staff'): when on, staff and
+    // admins without two-factor may sign in only to enrol; the admin API refuses
+    // them (TOTP_ENROLMENT_REQUIRED) until they have.
+    Result<bool> staffTwoFactorRequired();
+    Status setStaffTwoFactorRequired(bool required, const Actor &actor);
+
     // --- Email flows (ASVS 2.5): single-use tokens, hashed, expiring in an hour,
     // sent through the outbox in the same transaction that creates them. Links point
     // at `publicUrl` (configured, never taken from the request's Host header, which

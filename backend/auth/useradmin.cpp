@@ -130,6 +130,25 @@ Result<User> UserAdmin::change(qint64 userId, const QString &action, const QStri
     return user;
 }
 
+namespace {
+
+// True when `userId` is the only enabled administrator: the shop must keep one.
+Result<bool> lastAdmin(db::Database &database, qint64 userId)
+{
+    auto conn = database.acquire();
+    if (!conn)
+        return std::unexpected(conn.error());
+    auto q = conn->query(u"SELECT EXISTS (SELECT 1 FROM users WHERE id = :id AND role = 'admin' AND disabled_at IS NULL)"
+                         " AND NOT EXISTS (SELECT 1 FROM users WHERE id <> :id AND role = 'admin'"
+                         " AND disabled_at IS NULL)"_s);
+    q.bind(u":id"_s, userId);
+    if (auto ok = q.exec(); !ok)
+        return std::unexpected(ok.error());
+    return q.next() && q.value(0).toBool();
+}
+
+} // namespace
+
 Result<User> UserAdmin::setRole(qint64 userId, const QString &role, const Actor &actor)
 {
     if (role != "customer"_L1 && role != "staff"_L1 && role != "admin"_L1)
@@ -137,6 +156,13 @@ Result<User> UserAdmin::setRole(qint64 userId, const QString &role, const Actor 
                         .withField(u"role"_s, u"customer, staff or admin"_s));
     if (actor.userId && *actor.userId == userId && role != "admin"_L1)
         return fail(Error(Error::Kind::Conflict, u"You cannot take away your own administrator role"_s));
+    if (role != "admin"_L1) {
+        auto last = lastAdmin(m_database, userId);
+        if (!last)
+            return std::unexpected(last.error());
+        if (*last)
+            return fail(Error(Error::Kind::Conflict, u"This is the shop's only administrator; make another one first"_s));
+    }
     return change(userId, u"user.role"_s, u"UPDATE users SET role = :role, version = version + 1 WHERE id = :id"_s,
                   {{u":role"_s, role}}, actor, true);
 }
@@ -145,6 +171,13 @@ Result<User> UserAdmin::setDisabled(qint64 userId, bool disabled, const Actor &a
 {
     if (disabled && actor.userId && *actor.userId == userId)
         return fail(Error(Error::Kind::Conflict, u"You cannot disable your own account"_s));
+    if (disabled) {
+        auto last = lastAdmin(m_database, userId);
+        if (!last)
+            return std::unexpected(last.error());
+        if (*last)
+            return fail(Error(Error::Kind::Conflict, u"This is the shop's only administrator; make another one first"_s));
+    }
     return change(userId, disabled ? u"user.disable"_s : u"user.enable"_s,
                   disabled ? u"UPDATE users SET disabled_at = coalesce(disabled_at, now()), version = version + 1"
                              " WHERE id = :id"_s

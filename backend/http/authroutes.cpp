@@ -142,6 +142,14 @@ AdminGuard tokenGuard(auth::AuthService *service, QStringList roles)
             return std::unexpected(user.error());
         if (!roles.contains(user->role))
             return fail(Error(Error::Kind::Forbidden, u"Your account may not do this"_s, u"FORBIDDEN"_s));
+        if (user->role != "customer"_L1 && !user->totpEnabled) {
+            auto required = service->staffTwoFactorRequired();
+            if (!required)
+                return std::unexpected(required.error());
+            if (*required)
+                return fail(Error(Error::Kind::Forbidden, u"Turn on two-factor sign-in first (POST /api/auth/2fa/setup)"_s,
+                                  u"TOTP_ENROLMENT_REQUIRED"_s));
+        }
         return Actor{user->id, user->email, {}};
     };
 }

@@ -545,6 +545,31 @@ private slots:
         QCOMPARE(history->first().reason, u"password reset required"_s);
     }
 
+    void staffTwoFactorCanBeRequired()
+    {
+        const Actor setup{std::nullopt, u"test"_s, u"test"_s};
+        QVERIFY(m_runtime->auth()->createUser(u"sue@example.com"_s, u"staff pass phrase"_s, u"staff"_s, setup));
+        auto signedIn = login(u"sue@example.com"_s, u"staff pass phrase"_s);
+        const QByteArray bearer = "Authorization: Bearer " + data(signedIn).value(u"token"_s).toString().toLatin1();
+        QCOMPARE(call("GET", "/api/admin/products", {}, {bearer})->status, 200);
+
+        QVERIFY(m_runtime->auth()->setStaffTwoFactorRequired(true, setup));
+        auto refused = call("GET", "/api/admin/products", {}, {bearer});
+        QCOMPARE(refused->status, 403);
+        QCOMPARE(code(refused), u"TOTP_ENROLMENT_REQUIRED"_s);
+        // Enrolling is still possible with the same token, and opens the admin API.
+        auto setup2fa = call("POST", "/api/auth/2fa/setup", {}, {bearer});
+        QCOMPARE(setup2fa->status, 200);
+        const auto secret = auth::totp::fromBase32(data(setup2fa).value(u"secret"_s).toString());
+        QCOMPARE(call("POST", "/api/auth/2fa/confirm",
+                      {{u"code"_s, auth::totp::code(*secret, QDateTime::currentDateTimeUtc())}}, {bearer})
+                     ->status,
+                 200);
+        QCOMPARE(call("GET", "/api/admin/products", {}, {bearer})->status, 200);
+        QVERIFY(m_runtime->auth()->setStaffTwoFactorRequired(false, setup));
+        QCOMPARE(scalar(u"SELECT count(*) FROM audit_log WHERE action = 'settings.require_2fa_staff'"_s), qint64(2));
+    }
+
     void createAdminCommandReadsThePasswordFromStdin()
     {
         // `shopdesk create-admin` is the real binary; the password comes on stdin.

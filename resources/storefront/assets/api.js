@@ -1,6 +1,7 @@
 // Talks to the shop's JSON API and unwraps its envelope:
 // {"success":true,"data":...} or {"success":false,"error":{"code","message"}}.
-// Never throws: every outcome is { ok, status, data } or { ok: false, status, error }.
+// Never throws: every outcome is { ok, status, data } or { ok: false, status, error }
+// (error.fields: per-field messages; error.retryAfter: seconds, from Retry-After).
 // Conditional requests (ETag / 304) are left to the browser's HTTP cache.
 export async function api(path, options = {}) {
   let response;
@@ -25,7 +26,19 @@ export async function api(path, options = {}) {
   const error = body && body.error && typeof body.error.message === 'string'
     ? body.error
     : { code: `HTTP_${response.status}`, message: `The shop answered with an unexpected error (HTTP ${response.status}).` };
+  const retryAfter = Number(response.headers.get('Retry-After'));
+  if (Number.isFinite(retryAfter) && retryAfter > 0) error.retryAfter = retryAfter;
   return { ok: false, status: response.status, error };
+}
+
+// POST a JSON body (or none): api() with the method, body and content type filled in.
+export function postJson(path, body, { headers = {}, ...options } = {}) {
+  return api(path, {
+    ...options,
+    method: 'POST',
+    headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
 
 function query(params) {

@@ -2,19 +2,28 @@
 // that renders each view into <main id="app">. No inline script anywhere: the CSP
 // forbids it, so every handler is attached here.
 import { fetchCategories, fetchHealth } from './api.js';
+import { authStatus, logout, ready as authReady, subscribe } from './auth.js';
+import { closeAccountMenuOn, renderAccountMenu } from './components/account-menu.js';
 import { markCurrentCategory, renderCategoryNav } from './components/category-nav.js';
 import { createRouter } from './router.js';
+import accountView from './views/account.js';
 import catalogView from './views/catalog.js';
 import { errorResult } from './views/error.js';
+import forgotPasswordView from './views/forgot-password.js';
+import loginView from './views/login.js';
 import notFoundView from './views/not-found.js';
 import productView from './views/product.js';
+import registerView from './views/register.js';
+import resetPasswordView from './views/reset-password.js';
 import searchView from './views/search.js';
+import verifyEmailView from './views/verify-email.js';
 
 const outlet = document.getElementById('app');
 const categoryList = document.getElementById('category-list');
 const searchForm = document.getElementById('search-form');
 const searchInput = document.getElementById('search-q');
 const live = document.getElementById('live');
+const accountSlot = document.getElementById('account-slot');
 
 // Categories are needed by the header and by several views: fetched once per page
 // load (the browser revalidates with the ETag), retried if the first attempt failed.
@@ -46,6 +55,12 @@ const routes = [
   { pattern: /^\/product\/([^/]+)\/?$/, view: productView, params: (m) => ({ id: decode(m[1]) }) },
   // The learning lab's API path, typed into the address bar: same product page.
   { pattern: /^\/products\/([0-9]+)\/?$/, redirect: (m) => `/product/${m[1]}` },
+  { pattern: /^\/account\/?$/, view: accountView },
+  { pattern: /^\/account\/login\/?$/, view: loginView },
+  { pattern: /^\/account\/register\/?$/, view: registerView },
+  { pattern: /^\/account\/forgot-password\/?$/, view: forgotPasswordView },
+  { pattern: /^\/reset-password\/?$/, view: resetPasswordView },
+  { pattern: /^\/verify-email\/?$/, view: verifyEmailView },
 ];
 
 function currentCategory(ctx) {
@@ -56,12 +71,27 @@ function currentCategory(ctx) {
 
 let currentSlug = null; // the category the current view shows ('' = all, null = none)
 
+// Signing out from the header menu or the account page: the server ends the session,
+// the page goes home and says so.
+let signingOut = false;
+async function signOut() {
+  signingOut = true;
+  try {
+    await logout();
+  } finally {
+    signingOut = false;
+  }
+  live.textContent = 'You are signed out.';
+  router.navigate('/');
+}
+
 const router = createRouter({
   outlet,
   routes,
   notFound: notFoundView,
   context: {
     categories,
+    signOut,
     failure: (ctx) => errorResult(ctx, { message: 'This page could not be shown. Please try again.' }, {
       heading: 'Something went wrong', title: 'Error',
     }),
@@ -108,6 +138,19 @@ async function showHealth() {
   }
 }
 
+// The header's account corner follows the session; a page that needs one leaves when
+// it ends (e.g. signed out in another tab).
+let wasSignedIn = false;
+subscribe((user) => {
+  renderAccountMenu(accountSlot, user, authStatus(), { onSignOut: signOut });
+  if (wasSignedIn && !user && !signingOut && /^\/account\/?$/.test(location.pathname)) {
+    router.navigate('/account/login?next=/account', { replace: true });
+  }
+  wasSignedIn = Boolean(user);
+});
+closeAccountMenuOn(accountSlot);
+
 showCategories();
 showHealth();
+authReady();
 router.start();

@@ -62,11 +62,16 @@ export async function loadAllImages(page) {
       window.scrollTo(0, y);
       await new Promise((resolve) => requestAnimationFrame(() => resolve()));
     }
-    await Promise.all([...document.images].map((img) =>
-      (img.complete ? Promise.resolve() : new Promise((resolve) => {
+    // Sections filled in after the view (e.g. "More in <category>") add images while
+    // we wait: wait again until none is pending.
+    for (let round = 0; round < 10; round++) {
+      const pending = [...document.images].filter((img) => !img.complete);
+      if (!pending.length) break;
+      await Promise.all(pending.map((img) => new Promise((resolve) => {
         img.addEventListener('load', resolve, { once: true });
         img.addEventListener('error', resolve, { once: true });
-      }))));
+      })));
+    }
     window.scrollTo(0, 0);
   });
   const broken = await page.evaluate(() =>

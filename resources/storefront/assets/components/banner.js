@@ -10,3 +10,11 @@ export function errorBanner(message, { title = 'Something went wrong', onRetry }
       h('p', { class: 'banner-message' }, message)),
     onRetry ? h('button', { type: 'button', class: 'button button-secondary', onClick: onRetry }, 'Try again') : null);
 }
+
+// Good news or a next step (role=status: announced, not interrupting).
+export function noticeBanner(message, { title } = {}) {
+  return h('div', { class: 'banner banner-notice', role: 'status' },
+    h('div', { class: 'banner-text' },
+      title ? h('strong', {}, title) : null,
+      h('p', { class: 'banner-message' }, message)));
+}
