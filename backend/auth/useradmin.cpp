@@ -2,47 +2,13 @@
 
 #include "audit/auditlog.h"
 #include "db/database.h"
+#include "userrow.h"
 
 using namespace Qt::StringLiterals;
 
 namespace shop::auth {
 
 namespace {
-
-constexpr auto Columns = "u.id, u.email::text, u.first_name, u.last_name, u.role, u.email_verified_at IS NOT NULL,"
-                         " u.disabled_at IS NOT NULL, u.totp_enabled_at IS NOT NULL, u.must_reset_password,"
-                         " u.failed_logins, u.locked_until, u.last_login_at, u.created_at, u.version";
-
-User readUser(const db::Query &q)
-{
-    User u;
-    u.id = q.value(0).toLongLong();
-    u.email = q.value(1).toString();
-    u.firstName = q.value(2).toString();
-    u.lastName = q.value(3).toString();
-    u.role = q.value(4).toString();
-    u.emailVerified = q.value(5).toBool();
-    u.disabled = q.value(6).toBool();
-    u.totpEnabled = q.value(7).toBool();
-    u.mustResetPassword = q.value(8).toBool();
-    u.failedLogins = int(q.value(9).toLongLong());
-    u.lockedUntil = q.value(10).toDateTime();
-    u.lastLoginAt = q.value(11).toDateTime();
-    u.createdAt = q.value(12).toDateTime();
-    u.version = int(q.value(13).toLongLong());
-    return u;
-}
-
-QString escapeLike(const QString &text)
-{
-    QString out;
-    for (const QChar c : text) {
-        if (c == u'\\' || c == u'%' || c == u'_')
-            out += u'\\';
-        out += c;
-    }
-    return out;
-}
 
 // The audited view of a user row: never the password hash or the TOTP secret.
 constexpr auto AuditJson = "(to_jsonb(u) - 'password_hash' - 'totp_secret')::text";
@@ -57,13 +23,13 @@ Result<QList<User>> UserAdmin::users(const QString &search, int offset, int limi
     if (!conn)
         return std::unexpected(conn.error());
     const QString s = search.simplified();
-    auto q = conn->query(u"SELECT "_s + QLatin1StringView(Columns) + u" FROM users u"_s
+    auto q = conn->query(u"SELECT "_s + QLatin1StringView(UserColumns) + u" FROM users u"_s
                          + (s.isEmpty() ? QString()
                                         : u" WHERE u.email::text ILIKE :like OR (u.first_name || ' ' || u.last_name)"
                                           " ILIKE :like"_s)
                          + u" ORDER BY u.created_at DESC, u.id DESC LIMIT :limit OFFSET :offset"_s);
     if (!s.isEmpty())
-        q.bind(u":like"_s, QString(u'%' + escapeLike(s) + u'%'));
+        q.bind(u":like"_s, QString(u'%' + db::escapeLike(s) + u'%'));
     q.bind(u":limit"_s, qBound(1, limit, 1000));
     q.bind(u":offset"_s, qMax(0, offset));
     if (auto ok = q.exec(); !ok)
@@ -115,7 +81,7 @@ Result<User> UserAdmin::change(qint64 userId, const QString &action, const QStri
     const QByteArray afterJson = after.text(0);
     User user;
     {
-        auto q = conn->query(u"SELECT "_s + QLatin1StringView(Columns) + u" FROM users u WHERE id = :id"_s);
+        auto q = conn->query(u"SELECT "_s + QLatin1StringView(UserColumns) + u" FROM users u WHERE id = :id"_s);
         q.bind(u":id"_s, userId);
         if (auto ok = q.exec(); !ok)
             return std::unexpected(ok.error());
@@ -238,7 +204,7 @@ Result<QList<AuditEntry>> UserAdmin::audit(const AuditFilter &filter)
     QList<std::pair<QString, QVariant>> values;
     if (!filter.action.isEmpty()) {
         where.append(u"action LIKE :action"_s);
-        values.append({u":action"_s, QString(escapeLike(filter.action) + u'%')});
+        values.append({u":action"_s, QString(db::escapeLike(filter.action) + u'%')});
     }
     if (!filter.targetType.isEmpty()) {
         where.append(u"target_type = :type"_s);
@@ -246,7 +212,7 @@ Result<QList<AuditEntry>> UserAdmin::audit(const AuditFilter &filter)
     }
     if (!filter.actor.isEmpty()) {
         where.append(u"actor_label ILIKE :actor"_s);
-        values.append({u":actor"_s, QString(u'%' + escapeLike(filter.actor) + u'%')});
+        values.append({u":actor"_s, QString(u'%' + db::escapeLike(filter.actor) + u'%')});
     }
     if (filter.from.isValid()) {
         where.append(u"created_at >= :from"_s);

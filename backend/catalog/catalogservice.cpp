@@ -62,18 +62,6 @@ Error validationFailed()
     return Error(Error::Kind::Validation, u"Some fields need attention"_s);
 }
 
-QString escapeLike(const QString &text)
-{
-    QString out;
-    out.reserve(text.size());
-    for (const QChar c : text) {
-        if (c == u'\\' || c == u'%' || c == u'_')
-            out += u'\\';
-        out += c;
-    }
-    return out;
-}
-
 // "usb cab" -> "usb:* & cab:*": every word as a prefix, for type-ahead and short
 // terms that full-text matching alone would miss.
 QString prefixQuery(const QString &q)
@@ -308,7 +296,7 @@ Result<QByteArray> CatalogService::publicSearch(const QString &text)
     auto query = conn->query(sql);
     query.bind(u":q"_s, q);
     query.bind(u":prefix"_s, prefixQuery(q));
-    query.bind(u":like"_s, QString(escapeLike(q.toLower()) + u'%'));
+    query.bind(u":like"_s, QString(db::escapeLike(q.toLower()) + u'%'));
     if (auto ok = query.exec(); !ok)
         return std::unexpected(ok.error());
     if (!query.next())
@@ -354,8 +342,8 @@ Result<ProductPage> CatalogService::products(const ProductFilter &filter)
     if (!search.isEmpty()) {
         where.append(u"(p.sku LIKE :skuPrefix OR lower(p.name) LIKE :contains"
                      " OR p.search @@ websearch_to_tsquery('english', :search))"_s);
-        values.append({u":skuPrefix"_s, QString(escapeLike(search.toUpper()) + u'%')});
-        values.append({u":contains"_s, QString(u'%' + escapeLike(search.toLower()) + u'%')});
+        values.append({u":skuPrefix"_s, QString(db::escapeLike(search.toUpper()) + u'%')});
+        values.append({u":contains"_s, QString(u'%' + db::escapeLike(search.toLower()) + u'%')});
         values.append({u":search"_s, search});
     }
     const QString whereSql = where.isEmpty() ? QString() : u" WHERE "_s + where.join(u" AND "_s);

@@ -591,6 +591,18 @@ Result<QString> Query::numberPlaceholders(const QString &statement, const QStrin
     return out;
 }
 
+QString escapeLike(const QString &text)
+{
+    QString out;
+    out.reserve(text.size());
+    for (const QChar c : text) {
+        if (c == u'\\' || c == u'%' || c == u'_')
+            out += u'\\';
+        out += c;
+    }
+    return out;
+}
+
 Transaction::Transaction(Connection &connection) : m_connection(connection) {}
 
 Transaction::~Transaction()

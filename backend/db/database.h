@@ -169,6 +169,10 @@ private:
     QString m_sqlState;
 };
 
+// `text` as a LIKE pattern that matches it literally: %, _ and \ escaped (the
+// default ESCAPE character), for callers that add their own wildcards.
+QString escapeLike(const QString &text);
+
 // Rolls back unless commit() was called; services decide the scope.
 class Transaction
 {
