@@ -1,4 +1,4 @@
-# Helpers shared by bench/health.sh and bench/bigpost.sh. Sourced, not run.
+# Helpers shared by the bench/ scripts (health.sh, bigpost.sh, catalog.sh). Sourced, not run.
 # shellcheck shell=bash
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -120,5 +120,62 @@ stop_shopdesk() {
   fi
   root=$(sed -n 's#.*so the cluster lives in \(/var/lib/shopdesk/[0-9a-zA-Z]*\)$#\1#p' "$slog" 2>/dev/null | tail -1)
   [[ -n $root && -d $root ]] && rm -rf "$root"
+  return 0
+}
+
+# start_nginx DIR PORT MAX_CONNS WORKERS SERVER_LINES — nginx as the HTTP ceiling: its own
+# prefix, config and logs under DIR, `daemon off` in the background, serving DIR/html on
+# 127.0.0.1:PORT with the settings health.sh uses (worker_processes WORKERS, a listening
+# socket per worker with backlog 4096 like ShopDesk's, keepalive_requests 1000000,
+# access_log off, default type application/json). SERVER_LINES go into the server block
+# (locations, open_file_cache, ...). Call raise_nofile first. Sets NGX_PID and waits until
+# nginx answers (any status).
+start_nginx() {
+  local dir=$1 port=$2 conns=$3 workers=$4 lines=$5
+  mkdir -p "$dir/html" "$dir/logs"
+  cat >"$dir/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes $workers;
+worker_rlimit_nofile $(ulimit -Sn);
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+user $(id -un);
+events {
+    worker_connections $(( conns + 512 ));
+}
+http {
+    access_log off;
+    default_type application/json;
+    keepalive_requests 1000000;
+    keepalive_timeout 65s;
+    server {
+        listen 127.0.0.1:$port backlog=4096 reuseport;
+        root $dir/html;
+$lines
+    }
+}
+EOF
+  "${NGINX:-nginx}" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" &
+  NGX_PID=$!
+  for _ in $(seq 1 40); do
+    curl -sS --max-time 1 -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
+    kill -0 "$NGX_PID" 2>/dev/null || { cat "$dir/logs/error.log" >&2; die "nginx exited during start"; }
+    sleep 0.25
+  done
+  log "nginx pid $NGX_PID ready on 127.0.0.1:$port"
+}
+
+# Stop the nginx start_nginx started (fast shutdown, workers included).
+stop_nginx() {
+  local pid=${NGX_PID:-}
+  [[ -n $pid ]] || return 0
+  NGX_PID=
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
   return 0
 }
