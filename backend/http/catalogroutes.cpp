@@ -49,6 +49,14 @@ Response withValidators(const Request &request, const QByteArray &body, const QB
     return r;
 }
 
+// The inline half: a cache hit answered on the I/O thread, else nullopt.
+std::optional<Response> cacheHit(const CatalogRoutesContext *context, const Request &request, const QByteArray &key)
+{
+    if (auto hit = context->cache->find(key))
+        return withValidators(request, hit->body, hit->etag);
+    return std::nullopt;
+}
+
 template<typename Load>
 Response cachedRead(const CatalogRoutesContext *context, const Request &request, const QByteArray &key, Load &&load)
 {
@@ -83,41 +91,57 @@ std::optional<int> positiveParameter(const Request &request, const QString &name
     return value;
 }
 
-Response listProducts(const CatalogRoutesContext *context, const Request &request)
+// Parses the list query; the cache key is built from the parsed values, so "?page=1"
+// and "" (and unknown parameters) share one entry while every distinct page has its
+// own.
+Result<std::pair<catalog::PublicQuery, QByteArray>> listQuery(const Request &request)
 {
     const auto page = positiveParameter(request, u"page"_s, 1, MaxPage);
     if (!page)
-        return Response::error(Error::invalid(u"page must be a whole number from 1 to %1"_s.arg(MaxPage)));
+        return fail(Error::invalid(u"page must be a whole number from 1 to %1"_s.arg(MaxPage)));
     const auto perPage = positiveParameter(request, u"per_page"_s, DefaultPerPage, 100);
     if (!perPage)
-        return Response::error(Error::invalid(u"per_page must be a whole number from 1 to 100"_s));
-    const QString sortText = request.query.queryItemValue(u"sort"_s, QUrl::FullyDecoded);
-    const auto sort = catalog::parseSort(sortText);
+        return fail(Error::invalid(u"per_page must be a whole number from 1 to 100"_s));
+    const auto sort = catalog::parseSort(request.query.queryItemValue(u"sort"_s, QUrl::FullyDecoded));
     if (!sort)
-        return Response::error(Error::invalid(u"sort must be one of price, price_desc, name, newest"_s));
+        return fail(Error::invalid(u"sort must be one of price, price_desc, name, newest"_s));
     catalog::PublicQuery query;
     query.page = *page;
     query.perPage = *perPage;
     query.sort = *sort;
     query.categorySlug = request.query.queryItemValue(u"category"_s, QUrl::FullyDecoded).trimmed();
     if (query.categorySlug.size() > 100)
-        return Response::error(Error::notFound(u"No such category"_s));
-
-    // Keyed by the parsed values, so "?page=1" and "" (and any unknown parameters)
-    // share one entry while every distinct page has its own.
+        return fail(Error::notFound(u"No such category"_s));
     const QByteArray key = "list|" + QByteArray::number(query.page) + '|' + QByteArray::number(query.perPage) + '|'
                            + QByteArray::number(int(query.sort)) + '|' + query.categorySlug.toUtf8();
+    return std::pair{query, key};
+}
+
+Result<std::pair<QString, QByteArray>> searchQuery(const Request &request)
+{
+    const QString q = request.query.queryItemValue(u"q"_s, QUrl::FullyDecoded).simplified();
+    if (q.isEmpty())
+        return fail(Error::invalid(u"Search needs a query: q must not be empty"_s));
+    if (q.size() > 200)
+        return fail(Error::invalid(u"The search query is too long (200 characters at most)"_s));
+    return std::pair{q, QByteArray("search|" + q.toLower().toUtf8())};
+}
+
+Response listProducts(const CatalogRoutesContext *context, const Request &request)
+{
+    auto parsed = listQuery(request);
+    if (!parsed)
+        return Response::error(parsed.error());
+    const auto &[query, key] = *parsed;
     return cachedRead(context, request, key, [&] { return context->service->publicProductPage(query); });
 }
 
 Response searchProducts(const CatalogRoutesContext *context, const Request &request)
 {
-    const QString q = request.query.queryItemValue(u"q"_s, QUrl::FullyDecoded).simplified();
-    if (q.isEmpty())
-        return Response::error(Error::invalid(u"Search needs a query: q must not be empty"_s));
-    if (q.size() > 200)
-        return Response::error(Error::invalid(u"The search query is too long (200 characters at most)"_s));
-    const QByteArray key = "search|" + q.toLower().toUtf8();
+    auto parsed = searchQuery(request);
+    if (!parsed)
+        return Response::error(parsed.error());
+    const auto &[q, key] = *parsed;
     return cachedRead(context, request, key, [&] { return context->service->publicSearch(q); });
 }
 
@@ -488,20 +512,46 @@ void addAdminRoutes(Router &router, const CatalogRoutesContext *context)
 
 void addCatalogRoutes(Router &router, const CatalogRoutesContext *context)
 {
-    router.get(u"/api/products"_s, [context](const Request &request) { return listProducts(context, request); });
+    // Reads are answered inline from the cache; misses (and refusals of bad queries,
+    // which never reach the cache) go to the worker pool.
+    router.cached(
+        u"/api/products"_s,
+        [context](const Request &request) -> std::optional<Response> {
+            auto parsed = listQuery(request);
+            if (!parsed)
+                return Response::error(parsed.error());
+            return cacheHit(context, request, parsed->second);
+        },
+        [context](const Request &request) { return listProducts(context, request); });
     // Registered before {id:int}; the typed parameter would not match "search" anyway.
-    router.get(u"/api/products/search"_s,
-               [context](const Request &request) { return searchProducts(context, request); });
-    router.get(u"/api/products/{id:int}"_s, [context](const Request &request) {
-        const auto id = request.intParam(u"id");
-        if (!id)
-            return Response::error(Error::notFound(u"Product not found"_s));
-        return cachedRead(context, request, "product|" + QByteArray::number(*id),
-                          [&] { return context->service->publicProduct(*id); });
-    });
-    router.get(u"/api/categories"_s, [context](const Request &request) {
-        return cachedRead(context, request, "categories", [&] { return context->service->publicCategories(); });
-    });
+    router.cached(
+        u"/api/products/search"_s,
+        [context](const Request &request) -> std::optional<Response> {
+            auto parsed = searchQuery(request);
+            if (!parsed)
+                return Response::error(parsed.error());
+            return cacheHit(context, request, parsed->second);
+        },
+        [context](const Request &request) { return searchProducts(context, request); });
+    router.cached(
+        u"/api/products/{id:int}"_s,
+        [context](const Request &request) -> std::optional<Response> {
+            const auto id = request.intParam(u"id");
+            if (!id)
+                return Response::error(Error::notFound(u"Product not found"_s));
+            return cacheHit(context, request, "product|" + QByteArray::number(*id));
+        },
+        [context](const Request &request) {
+            const qint64 id = *request.intParam(u"id");
+            return cachedRead(context, request, "product|" + QByteArray::number(id),
+                              [&] { return context->service->publicProduct(id); });
+        });
+    router.cached(
+        u"/api/categories"_s,
+        [context](const Request &request) { return cacheHit(context, request, "categories"); },
+        [context](const Request &request) {
+            return cachedRead(context, request, "categories", [&] { return context->service->publicCategories(); });
+        });
     addAdminRoutes(router, context);
 }
 

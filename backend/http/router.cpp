@@ -6,9 +6,15 @@ namespace shop::http {
 
 void Router::add(QByteArray method, const QString &pattern, Handler handler, Execution execution)
 {
-    Route route{std::move(method), pattern, std::move(handler), execution, {}};
+    Route route{std::move(method), pattern, std::move(handler), execution, {}, {}};
     route.segments = pattern.split(u'/', Qt::SkipEmptyParts);
     m_routes.append(std::move(route));
+}
+
+void Router::cached(const QString &pattern, FastPath fast, Handler handler)
+{
+    add("GET", pattern, std::move(handler), Execution::Worker);
+    m_routes.last().fast = std::move(fast);
 }
 
 bool Router::matchSegments(const Route &route, const QList<QStringView> &parts,

@@ -8,10 +8,14 @@
 #include <QString>
 
 #include <functional>
+#include <optional>
 
 namespace shop::http {
 
 using Handler = std::function<Response(const Request &)>;
+// An inline attempt that may answer at once (a cache hit) or decline (nullopt), in
+// which case the route's handler runs on the worker pool.
+using FastPath = std::function<std::optional<Response>(const Request &)>;
 
 // Where a handler runs. Inline handlers run on the connection's I/O thread and must
 // be quick (a cached read, one indexed query). Worker handlers (bcrypt, payment
@@ -32,6 +36,7 @@ public:
         Handler handler;
         Execution execution = Execution::Inline;
         QList<QString> segments;
+        FastPath fast; // tried inline first when set; the handler then runs as a worker
     };
 
     struct Match
@@ -50,6 +55,12 @@ public:
     {
         add("POST", pattern, std::move(handler), execution);
     }
+
+    // GET with a fast path: `fast` runs on the I/O thread and answers what it can
+    // (cached reads); what it declines goes to `handler` on the worker pool, so a
+    // database-bound miss never holds an I/O thread (health checks stay prompt) and
+    // overload meets the worker queue's bound (503) instead of an invisible queue.
+    void cached(const QString &pattern, FastPath fast, Handler handler);
 
     Match match(QByteArrayView method, const QString &path) const;
     const QList<Route> &routes() const { return m_routes; }

@@ -490,6 +490,13 @@ bool IoServer::handleRequest(const QHttpServerRequest &qrequest, QTcpSocket *soc
     request.params = std::move(match.params);
     const Router::Route &route = *match.route;
 
+    if (route.fast) {
+        if (std::optional<Response> answered = route.fast(request)) {
+            finish(connection, sequence, head, request, route.pattern, logPath, *answered, started);
+            return true;
+        }
+    }
+
     if (route.execution == Execution::Inline) {
         finish(connection, sequence, head, request, route.pattern, logPath, route.handler(request), started);
         return true;

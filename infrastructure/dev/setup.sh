@@ -7,7 +7,7 @@ packages=(
     # build
     build-essential cmake ninja-build pkg-config git
     # Qt 6.4: Core, Network, Sql + QPSQL, HttpServer, Widgets, Charts, PrintSupport, Test
-    qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev libqt6sql6-psql
+    qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev libqt6opengl6-dev libqt6sql6-psql
     qt6-qpa-plugins libgl-dev qtkeychain-qt6-dev
     # security, tokens, 2FA, mail, redis
     libssl-dev libcrypt-dev libpq-dev libjwt-dev liboath-dev libqrencode-dev libcurl4-openssl-dev
