@@ -58,8 +58,13 @@ export async function openPage(browser, { viewport = { width: 1280, height: 800 
     }
   });
   page.on('pageerror', (error) => problems.pageErrors.push(error.stack || String(error)));
-  page.on('requestfailed', (request) =>
-    problems.failedRequests.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`));
+  page.on('requestfailed', (request) => {
+    const error = request.failure()?.errorText;
+    // The browser cancels image loads still in flight when the page navigates away
+    // (seen on a slow sanitizer build); that is the user leaving, not a failure.
+    if (error === 'net::ERR_ABORTED' && request.resourceType() === 'image') return;
+    problems.failedRequests.push(`${request.method()} ${request.url()}: ${error}`);
+  });
 
   // The binding and the init script come in through the DevTools protocol, not the
   // page's own markup, so the page's CSP does not apply to them.
