@@ -14,16 +14,17 @@ Result<RateLimiter::Decision> LocalRateLimiter::take(const QByteArray &key, cons
     prune(now);
     auto it = m_buckets.find(key);
     if (it == m_buckets.end())
-        it = m_buckets.insert(key, Bucket{double(rule.burst), now});
+        it = m_buckets.insert(key, Bucket{double(rule.burst), now, now});
     Bucket &b = *it;
     b.tokens = qMin(double(rule.burst), b.tokens + double(now - b.updatedMs) * perMs);
     b.updatedMs = now;
-    if (b.tokens >= 1.0) {
+    const bool allowed = b.tokens >= 1.0;
+    if (allowed)
         b.tokens -= 1.0;
+    b.fullAtMs = now + qint64(std::ceil((double(rule.burst) - b.tokens) / perMs));
+    if (allowed)
         return Decision{true, 0};
-    }
-    const double waitMs = (1.0 - b.tokens) / perMs;
-    return Decision{false, int(std::ceil(waitMs / 1000.0))};
+    return Decision{false, int(std::ceil((1.0 - b.tokens) / perMs / 1000.0))};
 }
 
 void LocalRateLimiter::reset(const QByteArray &key)
@@ -32,15 +33,22 @@ void LocalRateLimiter::reset(const QByteArray &key)
     m_buckets.remove(key);
 }
 
+qsizetype LocalRateLimiter::trackedKeys() const
+{
+    std::lock_guard lock(m_lock);
+    return m_buckets.size();
+}
+
 void LocalRateLimiter::prune(qint64 nowMs)
 {
-    // A full bucket carries no information: drop idle ones now and then, so a flood
-    // of distinct addresses cannot grow the table without bound.
-    if (nowMs - m_lastPruneMs < 60'000 && m_buckets.size() < 100'000)
+    // A full bucket carries no information (a new one starts full): forget those now
+    // and then, so a flood of distinct addresses holds memory only while each of them
+    // is actually limited.
+    if (nowMs - m_lastPruneMs < 10'000 && m_buckets.size() < 100'000)
         return;
     m_lastPruneMs = nowMs;
     for (auto it = m_buckets.begin(); it != m_buckets.end();) {
-        if (nowMs - it->updatedMs > 3'600'000)
+        if (it->fullAtMs <= nowMs)
             it = m_buckets.erase(it);
         else
             ++it;

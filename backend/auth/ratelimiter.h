@@ -39,15 +39,19 @@ public:
     Result<Decision> take(const QByteArray &key, const Rule &rule) override;
     void reset(const QByteArray &key) override;
 
+    // Buckets held now (for /metrics and tests).
+    qsizetype trackedKeys() const;
+
 private:
     struct Bucket
     {
         double tokens = 0;
         qint64 updatedMs = 0;
+        qint64 fullAtMs = 0; // when refilling makes it full again, i.e. forgettable
     };
     void prune(qint64 nowMs);
 
-    std::mutex m_lock;
+    mutable std::mutex m_lock;
     QHash<QByteArray, Bucket> m_buckets;
     qint64 m_lastPruneMs = 0;
 };

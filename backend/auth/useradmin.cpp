@@ -58,12 +58,14 @@ Result<User> UserAdmin::change(qint64 userId, const QString &action, const QStri
         return fail(Error::notFound(u"No such user"_s));
     const QByteArray beforeJson = before.text(0);
 
-    auto update = conn->query(sql);
-    update.bind(u":id"_s, userId);
-    for (const auto &[name, value] : values)
-        update.bind(name, value);
-    if (auto ok = update.exec(); !ok)
-        return std::unexpected(ok.error());
+    if (!sql.isEmpty()) {
+        auto update = conn->query(sql);
+        update.bind(u":id"_s, userId);
+        for (const auto &[name, value] : values)
+            update.bind(name, value);
+        if (auto ok = update.exec(); !ok)
+            return std::unexpected(ok.error());
+    }
     if (endSessions) {
         auto revoke = conn->query(u"UPDATE refresh_tokens SET revoked_at = now(), revoked_why = :why"
                                   " WHERE user_id = :id AND revoked_at IS NULL"_s);
@@ -72,23 +74,16 @@ Result<User> UserAdmin::change(qint64 userId, const QString &action, const QStri
         if (auto ok = revoke.exec(); !ok)
             return std::unexpected(ok.error());
     }
-    auto after = conn->query(u"SELECT "_s + QLatin1StringView(AuditJson) + u" FROM users u WHERE id = :id"_s);
+    // The audit's "after" and the returned user in one read.
+    auto after = conn->query(u"SELECT "_s + QLatin1StringView(AuditJson) + u", "_s + QLatin1StringView(UserColumns)
+                             + u" FROM users u WHERE id = :id"_s);
     after.bind(u":id"_s, userId);
     if (auto ok = after.exec(); !ok)
         return std::unexpected(ok.error());
     if (!after.next())
         return fail(Error::notFound(u"No such user"_s));
     const QByteArray afterJson = after.text(0);
-    User user;
-    {
-        auto q = conn->query(u"SELECT "_s + QLatin1StringView(UserColumns) + u" FROM users u WHERE id = :id"_s);
-        q.bind(u":id"_s, userId);
-        if (auto ok = q.exec(); !ok)
-            return std::unexpected(ok.error());
-        if (!q.next())
-            return fail(Error::notFound(u"No such user"_s));
-        user = readUser(q);
-    }
+    const User user = readUser(after, 1);
     if (auto ok = audit::record(*conn, actor, {action, u"user"_s, QString::number(userId), beforeJson, afterJson}); !ok)
         return std::unexpected(ok.error());
     if (auto ok = tx.commit(); !ok)
@@ -174,7 +169,7 @@ Result<User> UserAdmin::forcePasswordReset(qint64 userId, const Actor &actor)
 
 Status UserAdmin::revokeSessions(qint64 userId, const Actor &actor)
 {
-    auto changed = change(userId, u"user.revoke_sessions"_s, u"SELECT :id::bigint"_s, {}, actor, true);
+    auto changed = change(userId, u"user.revoke_sessions"_s, {}, {}, actor, true);
     if (!changed)
         return std::unexpected(changed.error());
     return {};

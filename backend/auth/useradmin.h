@@ -70,6 +70,8 @@ public:
     Result<QList<AuditEntry>> audit(const AuditFilter &filter);
 
 private:
+    // Locks the user, runs `sql` (when not empty; it binds :id), optionally ends their
+    // sessions, audits before/after, all in one transaction.
     Result<User> change(qint64 userId, const QString &action, const QString &sql,
                         const QList<std::pair<QString, QVariant>> &values, const Actor &actor, bool endSessions);
 

@@ -108,33 +108,26 @@ Result<Product> loadProduct(db::Connection &conn, qint64 id)
     return readProduct(q);
 }
 
-// Locks the row for the rest of the transaction and returns its version and its JSON
-// (for the audit log's "before").
-struct Locked
+// An edit's first step: locks the row for the rest of the transaction, checks that it
+// is still at the version the editor loaded (a stale one is a Conflict, never a silent
+// overwrite), and returns its JSON for the audit log's "before". `kind` is
+// "product" or "category"; the table is its plural.
+Result<QByteArray> lockForEdit(db::Connection &conn, const QString &kind, qint64 id, int expectedVersion)
 {
-    int version = 0;
-    QByteArray json;
-};
-
-Result<Locked> lockRow(db::Connection &conn, const QString &table, qint64 id, const QString &notFound)
-{
+    const QString table = kind == "category"_L1 ? u"categories"_s : QString(kind + u's');
     auto q = conn.query(u"SELECT version, (to_jsonb(t) - 'search')::text FROM "_s + table
                         + u" t WHERE id = :id FOR UPDATE"_s);
     q.bind(u":id"_s, id);
     if (auto ok = q.exec(); !ok)
         return std::unexpected(ok.error());
     if (!q.next())
-        return fail(Error::notFound(notFound));
-    return Locked{int(q.value(0).toLongLong()), q.text(1)};
-}
-
-Status checkVersion(const Locked &locked, int expected, const QString &what)
-{
-    if (locked.version == expected)
-        return {};
-    return fail(Error(Error::Kind::Conflict,
-                      u"This %1 was changed by someone else since you loaded it (version %2, yours %3); "
-                      "reload it and try again"_s.arg(what).arg(locked.version).arg(expected)));
+        return fail(Error::notFound(u"No such %1"_s.arg(kind)));
+    const int version = int(q.value(0).toLongLong());
+    if (version != expectedVersion)
+        return fail(Error(Error::Kind::Conflict,
+                          u"This %1 was changed by someone else since you loaded it (version %2, yours %3); "
+                          "reload it and try again"_s.arg(kind).arg(version).arg(expectedVersion)));
+    return q.text(1);
 }
 
 Result<QByteArray> rowJson(db::Connection &conn, const QString &table, qint64 id)
@@ -450,11 +443,9 @@ Result<Product> CatalogService::updateProduct(qint64 id, int expectedVersion, co
     db::Transaction tx(*conn);
     if (auto ok = tx.begin(); !ok)
         return std::unexpected(ok.error());
-    auto locked = lockRow(*conn, u"products"_s, id, u"No such product"_s);
+    auto locked = lockForEdit(*conn, u"product"_s, id, expectedVersion);
     if (!locked)
         return std::unexpected(locked.error());
-    if (auto ok = checkVersion(*locked, expectedVersion, u"product"_s); !ok)
-        return std::unexpected(ok.error());
 
     auto update = conn->query(u"UPDATE products SET sku = :sku, name = :name, description = :description,"
                               " price_cents = :price, currency = :currency, category_id = :category::bigint,"
@@ -467,7 +458,7 @@ Result<Product> CatalogService::updateProduct(qint64 id, int expectedVersion, co
     if (!after)
         return std::unexpected(after.error());
     if (auto ok = audit::record(*conn, actor,
-                                {u"product.update"_s, u"product"_s, QString::number(id), locked->json, *after});
+                                {u"product.update"_s, u"product"_s, QString::number(id), *locked, *after});
         !ok)
         return std::unexpected(ok.error());
     auto updated = loadProduct(*conn, id);
@@ -487,11 +478,9 @@ Result<Product> CatalogService::setActive(qint64 id, int expectedVersion, bool a
     db::Transaction tx(*conn);
     if (auto ok = tx.begin(); !ok)
         return std::unexpected(ok.error());
-    auto locked = lockRow(*conn, u"products"_s, id, u"No such product"_s);
+    auto locked = lockForEdit(*conn, u"product"_s, id, expectedVersion);
     if (!locked)
         return std::unexpected(locked.error());
-    if (auto ok = checkVersion(*locked, expectedVersion, u"product"_s); !ok)
-        return std::unexpected(ok.error());
     auto update = conn->query(u"UPDATE products SET active = :active, version = version + 1"
                               " WHERE id = :id AND active <> :active"_s);
     update.bind(u":active"_s, active);
@@ -505,7 +494,7 @@ Result<Product> CatalogService::setActive(qint64 id, int expectedVersion, bool a
             return std::unexpected(after.error());
         if (auto ok = audit::record(*conn, actor,
                                     {active ? u"product.activate"_s : u"product.deactivate"_s, u"product"_s,
-                                     QString::number(id), locked->json, *after});
+                                     QString::number(id), *locked, *after});
             !ok)
             return std::unexpected(ok.error());
     }
@@ -527,11 +516,9 @@ Status CatalogService::deleteProduct(qint64 id, int expectedVersion, const Actor
     db::Transaction tx(*conn);
     if (auto ok = tx.begin(); !ok)
         return ok;
-    auto locked = lockRow(*conn, u"products"_s, id, u"No such product"_s);
+    auto locked = lockForEdit(*conn, u"product"_s, id, expectedVersion);
     if (!locked)
         return std::unexpected(locked.error());
-    if (auto ok = checkVersion(*locked, expectedVersion, u"product"_s); !ok)
-        return ok;
     // Orders keep name and price snapshots, but the product row is their link back
     // (reports, returns): a product that was ever ordered is deactivated instead.
     auto ordered = conn->query(u"SELECT EXISTS (SELECT 1 FROM order_items WHERE product_id = :id)"_s);
@@ -546,7 +533,7 @@ Status CatalogService::deleteProduct(qint64 id, int expectedVersion, const Actor
     remove.bind(u":id"_s, id);
     if (auto ok = remove.exec(); !ok)
         return ok;
-    if (auto ok = audit::record(*conn, actor, {u"product.delete"_s, u"product"_s, QString::number(id), locked->json, {}});
+    if (auto ok = audit::record(*conn, actor, {u"product.delete"_s, u"product"_s, QString::number(id), *locked, {}});
         !ok)
         return ok;
     if (auto ok = tx.commit(); !ok)
@@ -769,11 +756,9 @@ Result<Category> CatalogService::updateCategory(qint64 id, int expectedVersion, 
     db::Transaction tx(*conn);
     if (auto ok = tx.begin(); !ok)
         return std::unexpected(ok.error());
-    auto locked = lockRow(*conn, u"categories"_s, id, u"No such category"_s);
+    auto locked = lockForEdit(*conn, u"category"_s, id, expectedVersion);
     if (!locked)
         return std::unexpected(locked.error());
-    if (auto ok = checkVersion(*locked, expectedVersion, u"category"_s); !ok)
-        return std::unexpected(ok.error());
     auto update = conn->query(u"UPDATE categories SET slug = :slug, name = :name, description = :description,"
                               " sort_order = :sort, version = version + 1 WHERE id = :id"_s);
     update.bind(u":slug"_s, input.slug);
@@ -787,7 +772,7 @@ Result<Category> CatalogService::updateCategory(qint64 id, int expectedVersion, 
     if (!after)
         return std::unexpected(after.error());
     if (auto ok = audit::record(*conn, actor,
-                                {u"category.update"_s, u"category"_s, QString::number(id), locked->json, *after});
+                                {u"category.update"_s, u"category"_s, QString::number(id), *locked, *after});
         !ok)
         return std::unexpected(ok.error());
     auto updated = loadCategory(*conn, id);
@@ -807,11 +792,9 @@ Status CatalogService::deleteCategory(qint64 id, int expectedVersion, const Acto
     db::Transaction tx(*conn);
     if (auto ok = tx.begin(); !ok)
         return ok;
-    auto locked = lockRow(*conn, u"categories"_s, id, u"No such category"_s);
+    auto locked = lockForEdit(*conn, u"category"_s, id, expectedVersion);
     if (!locked)
         return std::unexpected(locked.error());
-    if (auto ok = checkVersion(*locked, expectedVersion, u"category"_s); !ok)
-        return ok;
     // Its products become uncategorised (ON DELETE SET NULL); the count triggers move
     // them to the uncategorised row, leaving this one at zero.
     auto remove = conn->query(u"DELETE FROM categories WHERE id = :id"_s);
@@ -823,7 +806,7 @@ Status CatalogService::deleteCategory(qint64 id, int expectedVersion, const Acto
     if (auto ok = counts.exec(); !ok)
         return ok;
     if (auto ok =
-            audit::record(*conn, actor, {u"category.delete"_s, u"category"_s, QString::number(id), locked->json, {}});
+            audit::record(*conn, actor, {u"category.delete"_s, u"category"_s, QString::number(id), *locked, {}});
         !ok)
         return ok;
     if (auto ok = tx.commit(); !ok)

@@ -2,6 +2,7 @@
 // checks): pure logic, no database.
 
 #include "auth/passwords.h"
+#include "auth/ratelimiter.h"
 #include "auth/tokens.h"
 #include "http/clientaddress.h"
 
@@ -269,6 +270,25 @@ private slots:
             request.headers.append({"x-forwarded-for", forwardedFor});
         QCOMPARE(addresses->of(request), QHostAddress(expected));
         QVERIFY(!http::ClientAddress::parse(u"10.0.0.1, not-an-address"_s));
+    }
+
+    void localBucketsLimitAndAreForgottenWhenFull()
+    {
+        LocalRateLimiter limiter;
+        const RateLimiter::Rule rule{2, std::chrono::milliseconds(100)};
+        QVERIFY(limiter.take("a", rule)->allowed);
+        QVERIFY(limiter.take("a", rule)->allowed);
+        auto denied = limiter.take("a", rule);
+        QVERIFY(!denied->allowed);
+        QCOMPARE(denied->retryAfterSeconds, 1);
+        for (int i = 0; i < 500; ++i)
+            QVERIFY(limiter.take("flood-" + QByteArray::number(i), rule)->allowed);
+        QCOMPARE(limiter.trackedKeys(), 501);
+        // Once refilled, buckets hold no information and the next prune drops them
+        // (prunes run at most every 10 s unless the table is huge).
+        QTest::qWait(300);
+        QVERIFY(limiter.take("a", rule)->allowed); // refilled
+        QTRY_VERIFY_WITH_TIMEOUT(limiter.take("probe", rule).has_value() && limiter.trackedKeys() <= 2, 15000);
     }
 
     void signingKeyIsGeneratedPrivately()
