@@ -129,6 +129,42 @@ QString bearer(const Request &request)
     return {};
 }
 
+// A handler for a signed-in user: no token is UNAUTHORIZED, a bad one INVALID_TOKEN
+// or TOKEN_EXPIRED, the same for every such route.
+Handler signedIn(const AuthRoutesContext *context,
+                 std::function<Response(const Request &, const auth::User &)> handler)
+{
+    return [context, handler = std::move(handler)](const Request &request) {
+        const QString token = bearer(request);
+        if (token.isEmpty())
+            return Response::error(Error(Error::Kind::Unauthorized, u"Sign in to use this"_s, u"UNAUTHORIZED"_s));
+        auto user = context->service->authenticate(token);
+        if (!user)
+            return Response::error(user.error());
+        return handler(request, *user);
+    };
+}
+
+// The one required text field of a small body ({"code": ...}, {"token": ...}).
+Result<QString> requiredString(const Request &request, const QString &key, int maxLength)
+{
+    auto body = jsonObject(request);
+    if (!body)
+        return std::unexpected(body.error());
+    JsonReader in(*body);
+    in.require({key});
+    const auto value = in.string(key, maxLength);
+    if (auto ok = in.status(); !ok)
+        return std::unexpected(ok.error());
+    return *value;
+}
+
+Response noStore(Response r)
+{
+    r.withHeader("Cache-Control", "no-store");
+    return r;
+}
+
 } // namespace
 
 AdminGuard tokenGuard(auth::AuthService *service, QStringList roles)
@@ -231,41 +267,30 @@ void addAuthRoutes(Router &router, const AuthRoutesContext *context)
         return r;
     }, Execution::Worker);
 
-    router.post(u"/api/auth/logout-all"_s, [context](const Request &request) {
-        auto user = context->service->authenticate(bearer(request));
-        if (!user)
-            return Response::error(user.error());
-        if (auto ok = context->service->logoutAll(user->id); !ok)
+    router.post(u"/api/auth/logout-all"_s, signedIn(context, [context](const Request &, const auth::User &user) {
+        if (auto ok = context->service->logoutAll(user.id); !ok)
             return Response::error(ok.error());
         Response r = Response::ok(QJsonObject{{u"signed_out"_s, true}});
         r.withHeader("Set-Cookie", cookie(context, {}, 0));
         return r;
-    }, Execution::Worker);
+    }), Execution::Worker);
 
     router.post(u"/api/auth/verify-email"_s, [context](const Request &request) {
-        auto body = jsonObject(request);
-        if (!body)
-            return Response::error(body.error());
-        JsonReader in(*body);
-        in.require({u"token"_s});
-        const auto token = in.string(u"token"_s, 200);
-        if (auto ok = in.status(); !ok)
-            return Response::error(ok.error());
+        auto token = requiredString(request, u"token"_s, 200);
+        if (!token)
+            return Response::error(token.error());
         if (auto ok = context->service->verifyEmail(*token); !ok)
             return Response::error(ok.error());
         return Response::ok(QJsonObject{{u"email_verified"_s, true}});
     }, Execution::Worker);
 
-    router.post(u"/api/auth/resend-verification"_s, [context](const Request &request) {
-        auto user = context->service->authenticate(bearer(request));
-        if (!user)
-            return Response::error(user.error());
-        if (auto ok = throttle(context, "verify|" + QByteArray::number(user->id), {3, std::chrono::minutes(5)}); !ok)
+    router.post(u"/api/auth/resend-verification"_s, signedIn(context, [context](const Request &, const auth::User &user) {
+        if (auto ok = throttle(context, "verify|" + QByteArray::number(user.id), {3, std::chrono::minutes(5)}); !ok)
             return Response::error(ok.error());
-        if (auto ok = context->service->sendVerificationEmail(user->id); !ok)
+        if (auto ok = context->service->sendVerificationEmail(user.id); !ok)
             return Response::error(ok.error());
-        return Response::ok(QJsonObject{{u"sent"_s, !user->emailVerified}});
-    }, Execution::Worker);
+        return Response::ok(QJsonObject{{u"sent"_s, !user.emailVerified}});
+    }), Execution::Worker);
 
     // One answer whatever the address (ASVS 2.5.x): the mail, if any, says the rest.
     router.post(u"/api/auth/forgot-password"_s, [context](const Request &request) {
@@ -308,71 +333,42 @@ void addAuthRoutes(Router &router, const AuthRoutesContext *context)
         return r;
     }, Execution::Worker);
 
-    router.post(u"/api/auth/2fa/setup"_s, [context](const Request &request) {
-        auto user = context->service->authenticate(bearer(request));
-        if (!user)
-            return Response::error(user.error());
-        auto enrolment = context->service->beginTotp(user->id);
+    router.post(u"/api/auth/2fa/setup"_s, signedIn(context, [context](const Request &, const auth::User &user) {
+        auto enrolment = context->service->beginTotp(user.id);
         if (!enrolment)
             return Response::error(enrolment.error());
-        Response r = Response::ok(QJsonObject{{u"secret"_s, enrolment->secretBase32},
-                                              {u"otpauth_uri"_s, enrolment->uri},
-                                              {u"qr_svg"_s, enrolment->qrSvg}});
-        r.withHeader("Cache-Control", "no-store");
-        return r;
-    }, Execution::Worker);
+        return noStore(Response::ok(QJsonObject{{u"secret"_s, enrolment->secretBase32},
+                                                {u"otpauth_uri"_s, enrolment->uri},
+                                                {u"qr_svg"_s, enrolment->qrSvg}}));
+    }), Execution::Worker);
 
-    router.post(u"/api/auth/2fa/confirm"_s, [context](const Request &request) {
-        auto user = context->service->authenticate(bearer(request));
-        if (!user)
-            return Response::error(user.error());
-        auto body = jsonObject(request);
-        if (!body)
-            return Response::error(body.error());
-        JsonReader in(*body);
-        in.require({u"code"_s});
-        const auto code = in.string(u"code"_s, 20);
-        if (auto ok = in.status(); !ok)
+    router.post(u"/api/auth/2fa/confirm"_s, signedIn(context, [context](const Request &request, const auth::User &user) {
+        auto code = requiredString(request, u"code"_s, 20);
+        if (!code)
+            return Response::error(code.error());
+        if (auto ok = throttle(context, "totp|" + QByteArray::number(user.id), AccountRule); !ok)
             return Response::error(ok.error());
-        if (auto ok = throttle(context, "totp|" + QByteArray::number(user->id), AccountRule); !ok)
-            return Response::error(ok.error());
-        auto codes = context->service->confirmTotp(user->id, *code);
+        auto codes = context->service->confirmTotp(user.id, *code);
         if (!codes)
             return Response::error(codes.error());
-        Response r = Response::ok(QJsonObject{{u"totp_enabled"_s, true},
-                                              {u"recovery_codes"_s, QJsonArray::fromStringList(*codes)}});
-        r.withHeader("Cache-Control", "no-store");
-        return r;
-    }, Execution::Worker);
+        return noStore(Response::ok(QJsonObject{{u"totp_enabled"_s, true},
+                                                {u"recovery_codes"_s, QJsonArray::fromStringList(*codes)}}));
+    }), Execution::Worker);
 
-    router.post(u"/api/auth/2fa/disable"_s, [context](const Request &request) {
-        auto user = context->service->authenticate(bearer(request));
-        if (!user)
-            return Response::error(user.error());
-        auto body = jsonObject(request);
-        if (!body)
-            return Response::error(body.error());
-        JsonReader in(*body);
-        in.require({u"password"_s});
-        const auto password = in.string(u"password"_s, 1024);
-        if (auto ok = in.status(); !ok)
+    router.post(u"/api/auth/2fa/disable"_s, signedIn(context, [context](const Request &request, const auth::User &user) {
+        auto password = requiredString(request, u"password"_s, 1024);
+        if (!password)
+            return Response::error(password.error());
+        if (auto ok = throttle(context, "totp|" + QByteArray::number(user.id), AccountRule); !ok)
             return Response::error(ok.error());
-        if (auto ok = throttle(context, "totp|" + QByteArray::number(user->id), AccountRule); !ok)
-            return Response::error(ok.error());
-        if (auto ok = context->service->disableTotp(user->id, *password); !ok)
+        if (auto ok = context->service->disableTotp(user.id, *password); !ok)
             return Response::error(ok.error());
         return Response::ok(QJsonObject{{u"totp_enabled"_s, false}});
-    }, Execution::Worker);
+    }), Execution::Worker);
 
-    router.get(u"/api/auth/me"_s, [context](const Request &request) {
-        const QString token = bearer(request);
-        if (token.isEmpty())
-            return Response::error(Error(Error::Kind::Unauthorized, u"Sign in to use this"_s, u"UNAUTHORIZED"_s));
-        auto user = context->service->authenticate(token);
-        if (!user)
-            return Response::error(user.error());
-        return Response::ok(userJson(*user));
-    }, Execution::Worker);
+    router.get(u"/api/auth/me"_s, signedIn(context, [](const Request &, const auth::User &user) {
+        return Response::ok(userJson(user));
+    }), Execution::Worker);
 }
 
 } // namespace shop::http

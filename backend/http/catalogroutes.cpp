@@ -127,6 +127,19 @@ Result<std::pair<QString, QByteArray>> searchQuery(const Request &request)
     return std::pair{q, QByteArray("search|" + q.toLower().toUtf8())};
 }
 
+// The inline half of a parsed read: a bad query is refused at once (it never reaches
+// the cache), a cached answer returned, anything else declined for the worker.
+template<typename Parse>
+FastPath fastPath(const CatalogRoutesContext *context, Parse parse)
+{
+    return [context, parse](const Request &request) -> std::optional<Response> {
+        auto parsed = parse(request);
+        if (!parsed)
+            return Response::error(parsed.error());
+        return cacheHit(context, request, parsed->second);
+    };
+}
+
 Response listProducts(const CatalogRoutesContext *context, const Request &request)
 {
     auto parsed = listQuery(request);
@@ -516,22 +529,12 @@ void addCatalogRoutes(Router &router, const CatalogRoutesContext *context)
     // which never reach the cache) go to the worker pool.
     router.cached(
         u"/api/products"_s,
-        [context](const Request &request) -> std::optional<Response> {
-            auto parsed = listQuery(request);
-            if (!parsed)
-                return Response::error(parsed.error());
-            return cacheHit(context, request, parsed->second);
-        },
+        fastPath(context, listQuery),
         [context](const Request &request) { return listProducts(context, request); });
     // Registered before {id:int}; the typed parameter would not match "search" anyway.
     router.cached(
         u"/api/products/search"_s,
-        [context](const Request &request) -> std::optional<Response> {
-            auto parsed = searchQuery(request);
-            if (!parsed)
-                return Response::error(parsed.error());
-            return cacheHit(context, request, parsed->second);
-        },
+        fastPath(context, searchQuery),
         [context](const Request &request) { return searchProducts(context, request); });
     router.cached(
         u"/api/products/{id:int}"_s,
