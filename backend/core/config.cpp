@@ -31,7 +31,7 @@ struct Option
     QString flag;     // --flag (empty: no flag)
     QString env;      // ENV_NAME (empty: none)
     QString fileKey;  // section/key in the INI file (empty: not persisted)
-    QString valueName; // empty: a boolean switch
+    QString valueName; // empty: a switch (--flag alone means on; --flag=off also works)
     QString help;
     Apply apply;
 };
@@ -121,6 +121,19 @@ const QList<Option> &options()
          intField(&Config::idleTimeoutMs, 100, 3'600'000, u"idle-timeout"_s)},
         {u"access-log"_s, u"SHOPDESK_ACCESS_LOG"_s, u"http/access_log"_s, u"on|off"_s,
          u"one log line per request"_s, boolField(&Config::accessLog, u"access-log"_s)},
+        {u"tls-cert"_s, u"SHOPDESK_TLS_CERT"_s, u"http/tls_cert"_s, u"file"_s,
+         u"serve HTTPS with this PEM certificate (chain, leaf first); needs --tls-key"_s,
+         stringField(&Config::tlsCertFile)},
+        {u"tls-key"_s, u"SHOPDESK_TLS_KEY"_s, u"http/tls_key"_s, u"file"_s,
+         u"the certificate's PEM private key (unencrypted); needs --tls-cert"_s,
+         stringField(&Config::tlsKeyFile)},
+        {u"tls-self-signed"_s, u"SHOPDESK_TLS_SELF_SIGNED"_s, u"http/tls_self_signed"_s, {},
+         u"serve HTTPS with a self-signed certificate for localhost, made once into "
+         u"<data-dir>/tls (local use: browsers warn about it)"_s,
+         boolField(&Config::tlsSelfSigned, u"tls-self-signed"_s)},
+        {u"http-redirect-port"_s, u"SHOPDESK_HTTP_REDIRECT_PORT"_s, u"http/redirect_port"_s, u"port"_s,
+         u"with HTTPS: a plain HTTP port that redirects every request to HTTPS (default 0: none)"_s,
+         intField(&Config::httpRedirectPort, 0, 65535, u"http-redirect-port"_s)},
         {u"data-dir"_s, u"SHOPDESK_DATA_DIR"_s, {}, u"dir"_s,
          u"where the embedded database and generated keys live"_s, stringField(&Config::dataDir)},
         {u"database-url"_s, u"DATABASE_URL"_s, u"database/url"_s, u"url"_s,
@@ -192,6 +205,34 @@ const QList<Option> &options()
         {u"trusted-proxies"_s, u"SHOPDESK_TRUSTED_PROXIES"_s, u"http/trusted_proxies"_s, u"addresses"_s,
          u"comma-separated proxy addresses or CIDRs whose X-Forwarded-For is believed"_s,
          stringField(&Config::trustedProxies)},
+        {u"payment-window"_s, u"SHOPDESK_PAYMENT_WINDOW"_s, u"orders/payment_window"_s, u"minutes"_s,
+         u"an unpaid order is cancelled and its stock released after this long"_s,
+         intField(&Config::paymentWindowMinutes, 1, 60 * 24 * 60, u"payment-window"_s)},
+        {u"order-expiry-interval"_s, u"SHOPDESK_ORDER_EXPIRY_INTERVAL"_s, u"orders/expiry_interval"_s, u"seconds"_s,
+         u"how often each instance looks for unpaid orders past their payment window"_s,
+         intField(&Config::orderExpiryIntervalSeconds, 1, 3600, u"order-expiry-interval"_s)},
+        // Secrets: environment or config file, never a flag (it would show in the process list).
+        {{}, u"STRIPE_SECRET_KEY"_s, u"payments/stripe_secret_key"_s, u"secret"_s,
+         u"Stripe secret API key (sk_...); when set, shoppers pay by card through Stripe"_s,
+         stringField(&Config::stripeSecretKey)},
+        {{}, u"STRIPE_WEBHOOK_SECRET"_s, u"payments/stripe_webhook_secret"_s, u"secret"_s,
+         u"signing secret (whsec_...) of the Stripe webhook endpoint /api/webhook/stripe"_s,
+         stringField(&Config::stripeWebhookSecret)},
+        {u"stripe-publishable-key"_s, u"STRIPE_PUBLISHABLE_KEY"_s, u"payments/stripe_publishable_key"_s, u"key"_s,
+         u"Stripe publishable key (pk_...) the storefront uses to show the card form"_s,
+         stringField(&Config::stripePublishableKey)},
+        {u"stripe-api-base"_s, u"STRIPE_API_BASE"_s, u"payments/stripe_api_base"_s, u"url"_s,
+         u"Stripe API address (default https://api.stripe.com)"_s,
+         [](Config &c, const QString &v) -> Status {
+             const QString s = v.trimmed();
+             if (!s.isEmpty() && !s.startsWith("https://"_L1) && !s.startsWith("http://"_L1))
+                 return fail(Error::Kind::InvalidRequest, u"stripe-api-base: \"%1\" is not an http(s) URL"_s.arg(v));
+             c.stripeApiBase = s;
+             return {};
+         }},
+        {u"payment-instructions"_s, u"SHOPDESK_PAYMENT_INSTRUCTIONS"_s, u"payments/instructions"_s, u"text"_s,
+         u"what shoppers are told about paying when Stripe is not configured"_s,
+         stringField(&Config::paymentInstructions)},
         {u"email"_s, {}, {}, u"address"_s, u"create-admin: the new administrator's email"_s,
          stringField(&Config::adminEmail)},
         {u"products"_s, {}, {}, u"n"_s, u"seed-demo: how many demo products the catalog should hold"_s,
@@ -259,7 +300,9 @@ Result<Config> ConfigLoader::load(const QStringList &arguments, const QProcessEn
                                      [&](const Option &o) { return !o.flag.isEmpty() && o.flag == name; });
         if (it == table.cend())
             return fail(Error::Kind::InvalidRequest, u"unknown option --%1 (see --help)"_s.arg(name));
-        if (!hasValue) {
+        if (!hasValue && it->valueName.isEmpty()) {
+            value = u"on"_s;
+        } else if (!hasValue) {
             if (++i >= arguments.size())
                 return fail(Error::Kind::InvalidRequest, u"--%1 needs a value"_s.arg(name));
             value = arguments.at(i);
@@ -294,6 +337,16 @@ Result<Config> ConfigLoader::load(const QStringList &arguments, const QProcessEn
     }
     if (headlessFlag)
         config.headless = true;
+    if (config.tlsCertFile.isEmpty() != config.tlsKeyFile.isEmpty())
+        return fail(Error::Kind::InvalidRequest, u"--tls-cert and --tls-key go together: give both or neither"_s);
+    if (config.tlsSelfSigned && !config.tlsCertFile.isEmpty())
+        return fail(Error::Kind::InvalidRequest,
+                    u"--tls-self-signed and --tls-cert/--tls-key exclude each other: choose one"_s);
+    if (config.httpRedirectPort != 0 && !config.tlsEnabled())
+        return fail(Error::Kind::InvalidRequest,
+                    u"--http-redirect-port needs HTTPS (--tls-cert and --tls-key, or --tls-self-signed)"_s);
+    if (config.httpRedirectPort != 0 && config.httpRedirectPort == config.port)
+        return fail(Error::Kind::InvalidRequest, u"--http-redirect-port must differ from --port"_s);
     if (config.dataDir.isEmpty())
         return fail(Error::Kind::InvalidRequest, u"no data directory (use --data-dir)"_s);
     return config;
@@ -317,8 +370,9 @@ QString ConfigLoader::usage()
                    "  --config <file>                 SHOPDESK_CONFIG\n"
                    "      settings file (INI)\n"_s;
     for (const Option &o : options()) {
-        QString left = o.flag.isEmpty() ? u"  (environment only)"_s
-                                        : QString(u"  --"_s + o.flag + u" <"_s + o.valueName + u'>');
+        QString left = o.flag.isEmpty()      ? u"  (environment only)"_s
+                       : o.valueName.isEmpty() ? QString(u"  --"_s + o.flag)
+                                               : QString(u"  --"_s + o.flag + u" <"_s + o.valueName + u'>');
         text += left.leftJustified(34) + o.env + u"\n      "_s + o.help + u'\n';
     }
     return text;

@@ -32,6 +32,14 @@ struct Config
     int idleTimeoutMs = 60000;   // keep-alive connections idle longer are closed
     int drainTimeoutMs = 10000;  // graceful stop: how long in-flight work may finish
     bool accessLog = true;
+    // HTTPS (DESIGN.md "Security baseline"): the operator's PEM pair, both or neither,
+    // or a self-signed pair for localhost made into <dataDir>/tls.
+    QString tlsCertFile;
+    QString tlsKeyFile;
+    bool tlsSelfSigned = false;
+    quint16 httpRedirectPort = 0; // with TLS: a plain listener answering 308 to HTTPS; 0: none
+
+    bool tlsEnabled() const { return tlsSelfSigned || !tlsCertFile.isEmpty(); }
 
     // Database
     QString databaseUrl;         // empty: the embedded cluster under dataDir
@@ -63,6 +71,17 @@ struct Config
     // Catalog
     bool catalogCache = true;    // off: every catalog read goes to PostgreSQL (bench baseline)
     int seedProducts = 50;
+    // Orders
+    int paymentWindowMinutes = 24 * 60; // unpaid orders release their stock after this
+    int orderExpiryIntervalSeconds = 60;
+    // Payments (DESIGN.md "Payments"): manual unless stripeSecretKey is set.
+    QString stripeSecretKey;      // sk_...: environment or config file only; never logged
+    QString stripeWebhookSecret;  // whsec_...: environment or config file only; never logged
+    QString stripePublishableKey; // pk_...: handed to the storefront
+    QString stripeApiBase;        // empty: https://api.stripe.com (tests point it at a fake)
+    QString paymentInstructions = QStringLiteral(
+        "Pay by bank transfer or at the counter; we ship once payment arrives."); // manual provider
+
     QString adminEmail;          // create-admin       // seed-demo: the learning lab's catalog had 50
 
     int effectiveIoThreads() const;

@@ -167,6 +167,11 @@ Response noStore(Response r)
 
 } // namespace
 
+QString bearerToken(const Request &request)
+{
+    return bearer(request);
+}
+
 AdminGuard tokenGuard(auth::AuthService *service, QStringList roles)
 {
     return [service, roles = std::move(roles)](const Request &request) -> Result<Actor> {

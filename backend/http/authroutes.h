@@ -25,6 +25,9 @@ struct AuthRoutesContext
 // /logout, /logout-all; GET /api/auth/me. Hashing routes run on the worker pool.
 void addAuthRoutes(Router &router, const AuthRoutesContext *context);
 
+// The token of an "Authorization: Bearer <token>" header, or empty.
+QString bearerToken(const Request &request);
+
 // The guard for /api/admin routes once accounts exist: a valid access token whose
 // account (as stored now, not as the token remembers it) has one of `roles`.
 AdminGuard tokenGuard(auth::AuthService *service, QStringList roles);

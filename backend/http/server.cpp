@@ -10,11 +10,14 @@
 #include <QUrl>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <utility>
 
 using namespace Qt::StringLiterals;
 
@@ -32,6 +35,13 @@ const QByteArray kSecurityHeaders =
     "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'\r\n";
+
+// HSTS (RFC 6797) on every HTTPS response, never on plain ones (where it is ignored
+// and would only mislead). A year. No includeSubDomains: the shop usually runs on
+// localhost or a LAN address whose other services may still speak plain HTTP, and
+// the header would otherwise bind every sibling name; a deployment that owns its
+// whole domain sets it at its reverse proxy.
+const QByteArray kHsts = "Strict-Transport-Security: max-age=31536000\r\n";
 
 QByteArray methodName(QHttpServerRequest::Method method)
 {
@@ -122,6 +132,69 @@ QString statusCode(int status)
     }
 }
 
+// The host part of a Host header ("shop.example", "127.0.0.1:8080", "[::1]:80"),
+// checked character by character: it goes into the Location of a redirect, so only a
+// host name or an IP literal may pass, never a header or a second URL.
+std::optional<QByteArray> hostPart(QByteArrayView value)
+{
+    if (value.isEmpty() || value.size() > 260)
+        return std::nullopt;
+    QByteArrayView host;
+    QByteArrayView rest;
+    if (value.startsWith('[')) {
+        const qsizetype close = value.indexOf(']');
+        if (close < 3)
+            return std::nullopt;
+        for (char c : value.sliced(1, close - 1)) {
+            if (!(std::isxdigit(uchar(c)) || c == ':' || c == '.'))
+                return std::nullopt;
+        }
+        host = value.first(close + 1);
+        rest = value.sliced(close + 1);
+    } else {
+        const qsizetype colon = value.indexOf(':');
+        host = colon < 0 ? value : value.first(colon);
+        rest = colon < 0 ? QByteArrayView() : value.sliced(colon);
+        if (host.isEmpty() || host.size() > 253)
+            return std::nullopt;
+        for (char c : host) {
+            if (!(std::isalnum(uchar(c)) || c == '-' || c == '.' || c == '_'))
+                return std::nullopt;
+        }
+    }
+    if (!rest.isEmpty()) {
+        if (rest.front() != ':' || rest.size() > 6)
+            return std::nullopt;
+        for (char c : rest.sliced(1)) {
+            if (!std::isdigit(uchar(c)))
+                return std::nullopt;
+        }
+    }
+    return host.toByteArray();
+}
+
+// The answer of the plain listener beside HTTPS (--http-redirect-port): the same path
+// and query over HTTPS. 308, not 301: a POST stays a POST (RFC 9110 15.4.9).
+Response httpsRedirect(const Request &request, const QUrl &url, quint16 httpsPort)
+{
+    const std::optional<QByteArray> host = hostPart(request.header("host"));
+    if (!host)
+        return Response::error(400, u"INVALID_REQUEST"_s, u"the Host header is missing or not a host name"_s);
+    QByteArray location = "https://" + *host;
+    if (httpsPort != 443)
+        location += ':' + QByteArray::number(httpsPort);
+    const QByteArray path = url.path(QUrl::FullyEncoded).toLatin1();
+    if (!path.startsWith('/'))
+        location += '/';
+    location += path;
+    if (url.hasQuery())
+        location += '?' + url.query(QUrl::FullyEncoded).toLatin1();
+    Response response =
+        Response::text(308, "text/plain; charset=utf-8", "This shop is served over HTTPS: " + location + '\n');
+    response.withHeader("Location", location);
+    return response;
+}
+
 // Lingering close: at most this long, and this many discarded bytes.
 constexpr qint64 kLingerMs = 2000;
 constexpr qint64 kLingerMaxBytes = 16 << 20;
@@ -131,31 +204,92 @@ constexpr qint64 kLingerMaxBytes = 16 << 20;
 // ---------------------------------------------------------------------------------
 // HttpConnection
 
-HttpConnection::HttpConnection(HttpServer &server, IoServer &io, QObject *parent)
-    : QTcpSocket(parent),
+HttpConnection::HttpConnection(QTcpSocket &socket, QSslSocket *tls, HttpServer &server, IoServer &io)
+    : m_socket(socket),
+      m_tls(tls),
       m_server(server),
       m_io(io),
       m_framer({server.options().maxBodyBytes, server.options().maxHeaderBytes})
 {
-    m_lastActivityMs = io.nowMs();
+    m_acceptedMs = m_lastActivityMs = io.nowMs();
     ++m_server.metrics().openConnections;
     ++m_server.metrics().acceptedConnections;
     m_io.track(this);
     // Connected before QtHttpServer connects its own slot, so it runs first.
-    connect(this, &QTcpSocket::readyRead, this, &HttpConnection::inspect);
-    connect(this, &QTcpSocket::bytesWritten, this, [this] {
-        m_lastActivityMs = m_io.nowMs();
-        if (m_lingering && !m_writeShutDown && bytesToWrite() == 0) {
-            m_writeShutDown = true;
-            ::shutdown(int(socketDescriptor()), SHUT_WR);
-        }
-    });
+    m_readyRead = QObject::connect(&m_socket, &QTcpSocket::readyRead, &m_socket, [this] { inspect(); });
+    m_bytesWritten =
+        QObject::connect(&m_socket, &QTcpSocket::bytesWritten, &m_socket, [this] { onBytesWritten(); });
+    // QSslSocket reports plaintext as written once it is encrypted; the ciphertext
+    // reaches the kernel later, reported by this one.
+    if (m_tls) {
+        m_encryptedBytesWritten = QObject::connect(m_tls, &QSslSocket::encryptedBytesWritten, m_tls,
+                                                   [this] { onBytesWritten(); });
+        m_disconnected = QObject::connect(m_tls, &QAbstractSocket::disconnected, m_tls, [this] {
+            if (m_lingerFd >= 0)
+                m_io.linger(std::exchange(m_lingerFd, -1));
+        });
+    }
 }
 
 HttpConnection::~HttpConnection()
 {
+    // The socket part outlives this one by a moment; nothing may call back into it.
+    QObject::disconnect(m_readyRead);
+    QObject::disconnect(m_bytesWritten);
+    QObject::disconnect(m_encryptedBytesWritten);
+    QObject::disconnect(m_disconnected);
+    if (m_lingerFd >= 0)
+        m_io.linger(m_lingerFd);
     --m_server.metrics().openConnections;
     m_io.untrack(this);
+}
+
+HttpConnection *HttpConnection::from(QTcpSocket *socket)
+{
+    if (auto *plain = qobject_cast<PlainConnection *>(socket))
+        return plain;
+    return qobject_cast<TlsConnection *>(socket);
+}
+
+void HttpConnection::abort()
+{
+    // QSslSocket::abort() hides QAbstractSocket's (not virtual): the TLS socket's own
+    // socket layer is the inner one.
+    if (m_tls)
+        m_tls->abort();
+    else
+        m_socket.abort();
+}
+
+bool HttpConnection::outputFlushed() const
+{
+    if (m_tls)
+        return m_tls->bytesToWrite() == 0 && m_tls->encryptedBytesToWrite() == 0;
+    return m_socket.bytesToWrite() == 0;
+}
+
+void HttpConnection::shutDownWrite()
+{
+    m_writeShutDown = true;
+    ::shutdown(int(m_socket.socketDescriptor()), SHUT_WR);
+}
+
+void HttpConnection::closeTlsLingering()
+{
+    // TLS ends with close_notify, and a client that gets the connection's end without
+    // one may throw the response away (Qt's QSslSocket does). Only disconnectFromHost()
+    // sends it, and that closes the descriptor once everything is written; a duplicate
+    // keeps the connection open past that, so the I/O server can half-close and drain
+    // it as the plain path does (linger()).
+    m_lingerFd = ::fcntl(int(m_socket.socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+    m_tls->disconnectFromHost();
+}
+
+void HttpConnection::onBytesWritten()
+{
+    m_lastActivityMs = m_io.nowMs();
+    if (m_lingering && !m_writeShutDown && outputFlushed())
+        shutDownWrite();
 }
 
 RequestFramer::Head HttpConnection::takeHead()
@@ -168,7 +302,7 @@ RequestFramer::Head HttpConnection::takeHead()
 
 void HttpConnection::inspect()
 {
-    const qint64 available = bytesAvailable();
+    const qint64 available = m_socket.bytesAvailable();
     if (available <= 0)
         return;
     if (m_closing || m_rejected) {
@@ -182,14 +316,14 @@ void HttpConnection::inspect()
     m_lastActivityMs = now;
     if (!m_framer.midRequest())
         m_requestStartedMs = now;
-    const QByteArray data = peek(available);
+    const QByteArray data = m_socket.peek(available);
     if (!m_framer.feed(data)) {
         const auto &rejection = *m_framer.rejection();
         rejectWith(rejection.status, rejection.message);
         return;
     }
     if (m_framer.takeContinueRequest() && m_nextToWrite == m_nextSequence)
-        write("HTTP/1.1 100 Continue\r\n\r\n");
+        m_socket.write("HTTP/1.1 100 Continue\r\n\r\n");
     if (!m_framer.midRequest())
         m_requestStartedMs = -1;
 }
@@ -198,9 +332,9 @@ void HttpConnection::drainInput()
 {
     // QtHttpServer keeps an open read transaction while a request is incomplete;
     // end it so the discarded bytes are really freed.
-    if (isTransactionStarted())
-        commitTransaction();
-    skip(bytesAvailable());
+    if (m_socket.isTransactionStarted())
+        m_socket.commitTransaction();
+    m_socket.skip(m_socket.bytesAvailable());
 }
 
 void HttpConnection::rejectWith(int status, const QString &message)
@@ -218,14 +352,14 @@ void HttpConnection::rejectWith(int status, const QString &message)
     if (status == 503)
         response.withHeader("Retry-After", "1");
     const QByteArray bytes = m_io.serialize(response, requestId, false, false, 1);
-    m_io.account(u"(rejected)"_s, "-", u"-"_s, status, bytes.size(), requestId, peerAddress(), started);
+    m_io.account(u"(rejected)"_s, "-", u"-"_s, status, bytes.size(), requestId, m_socket.peerAddress(), started);
     m_lingerOnClose = true;
     deliver(m_nextSequence++, bytes, true);
 }
 
 void HttpConnection::deliver(quint64 sequence, QByteArray bytes, bool close)
 {
-    if (m_closing || state() != QAbstractSocket::ConnectedState)
+    if (m_closing || m_socket.state() != QAbstractSocket::ConnectedState)
         return;
     if (sequence != m_nextToWrite) {
         m_outOfOrder.emplace(sequence, std::make_pair(std::move(bytes), close));
@@ -245,21 +379,21 @@ void HttpConnection::deliver(quint64 sequence, QByteArray bytes, bool close)
 void HttpConnection::writeNow(const QByteArray &bytes, bool close)
 {
     ++m_nextToWrite;
-    write(bytes);
+    m_socket.write(bytes);
     m_lastActivityMs = m_io.nowMs();
     if (close) {
         m_closing = true;
         m_outOfOrder.clear();
         drainInput();
-        if (m_lingerOnClose) {
+        if (m_lingerOnClose && m_tls) {
+            closeTlsLingering();
+        } else if (m_lingerOnClose) {
             m_lingering = true;
             m_lingerDeadlineMs = m_io.nowMs() + kLingerMs;
-            if (bytesToWrite() == 0) {
-                m_writeShutDown = true;
-                ::shutdown(int(socketDescriptor()), SHUT_WR);
-            }
+            if (outputFlushed())
+                shutDownWrite();
         } else {
-            disconnectFromHost(); // after the write buffer is flushed
+            m_socket.disconnectFromHost(); // after the write buffer is flushed
         }
     }
 }
@@ -273,13 +407,34 @@ void HttpConnection::sweep(qint64 nowMs)
             abort();
         return;
     }
+    // The handshake is part of the first request's time: a client that opens the
+    // connection and never completes it is dropped like one that never sends a request.
+    if (m_tls && !m_tls->isEncrypted() && nowMs - m_acceptedMs > o.readTimeoutMs) {
+        qCInfo(lcHttp).noquote() << "TLS handshake with" << m_socket.peerAddress().toString()
+                                 << "did not finish in time; closing";
+        abort();
+        return;
+    }
     if (m_requestStartedMs >= 0 && nowMs - m_requestStartedMs > o.readTimeoutMs) {
         rejectWith(408, u"the request did not arrive in time"_s);
         return;
     }
-    const bool idle = !m_framer.midRequest() && m_nextToWrite == m_nextSequence && bytesToWrite() == 0;
+    const bool idle = !m_framer.midRequest() && m_nextToWrite == m_nextSequence && m_socket.bytesToWrite() == 0;
     if (idle && nowMs - m_lastActivityMs > o.idleTimeoutMs)
-        disconnectFromHost();
+        m_socket.disconnectFromHost();
+}
+
+TlsConnection::TlsConnection(HttpServer &server, IoServer &io, QObject *parent)
+    : QSslSocket(parent), HttpConnection(*this, this, server, io)
+{
+    // Plain HTTP sent to the HTTPS port, a scanner, an old client: OpenSSL refuses the
+    // handshake and QSslSocket aborts the connection. One line says why; it is the
+    // operator's only clue when a browser "cannot connect".
+    connect(this, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
+        if (error == QAbstractSocket::SslHandshakeFailedError)
+            qCInfo(lcHttp).noquote() << "TLS handshake with" << peerAddress().toString()
+                                     << "failed:" << errorString();
+    });
 }
 
 // ---------------------------------------------------------------------------------
@@ -289,39 +444,61 @@ void Listener::incomingConnection(qintptr descriptor)
 {
     auto &metrics = m_server.metrics();
     if (metrics.openConnections.load() >= m_server.options().maxConnections) {
-        // Over the cap: a short 503 written straight to the socket, no Qt objects.
-        static const QByteArray body =
-            R"({"success":false,"error":{"code":"SERVICE_UNAVAILABLE","message":"too many connections"}})";
-        static const QByteArray reply = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                                        "Retry-After: 1\r\nConnection: close\r\n" + kSecurityHeaders
-                                        + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
         ++metrics.refusedConnections;
-        [[maybe_unused]] const auto sent = ::send(int(descriptor), reply.constData(), size_t(reply.size()),
-                                                  MSG_DONTWAIT | MSG_NOSIGNAL);
+        // Over the cap: a short 503 written straight to the socket, no Qt objects. Not
+        // over TLS, where plain bytes would only be a protocol error: just close.
+        if (!m_io.tls()) {
+            static const QByteArray body =
+                R"({"success":false,"error":{"code":"SERVICE_UNAVAILABLE","message":"too many connections"}})";
+            static const QByteArray reply = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                            "Retry-After: 1\r\nConnection: close\r\n" + kSecurityHeaders
+                                            + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+            [[maybe_unused]] const auto sent = ::send(int(descriptor), reply.constData(), size_t(reply.size()),
+                                                      MSG_DONTWAIT | MSG_NOSIGNAL);
+        }
         ::close(int(descriptor));
         return;
     }
-    auto *connection = new HttpConnection(m_server, m_io, this);
-    if (!connection->setSocketDescriptor(descriptor)) {
-        delete connection;
-        ::close(int(descriptor));
-        return;
-    }
-    connection->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     // QtHttpServer keeps a request's bytes buffered until it is complete, so the
     // buffer must hold one whole request; beyond that Qt would read whatever the
     // kernel has queued (megabytes) before the framer can refuse it. 64 KiB of slack
     // covers chunk framing; a client that frames a body in tiny chunks so that it
     // needs more gets no further and times out (408) rather than costing memory.
     const auto &o = m_server.options();
-    connection->setReadBufferSize(o.maxHeaderBytes + o.maxBodyBytes + 64 * 1024);
+    const qint64 readBuffer = o.maxHeaderBytes + o.maxBodyBytes + 64 * 1024;
+    if (const QSslConfiguration *tls = m_io.tls()) {
+        auto *connection = new TlsConnection(m_server, m_io, this);
+        if (!connection->setSocketDescriptor(descriptor)) {
+            delete connection;
+            ::close(int(descriptor));
+            return;
+        }
+        connection->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        connection->setReadBufferSize(readBuffer);
+        connection->setSslConfiguration(*tls);
+        addPendingConnection(connection);
+        connection->startServerEncryption();
+        return;
+    }
+    auto *connection = new PlainConnection(m_server, m_io, this);
+    if (!connection->setSocketDescriptor(descriptor)) {
+        delete connection;
+        ::close(int(descriptor));
+        return;
+    }
+    connection->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    connection->setReadBufferSize(readBuffer);
     addPendingConnection(connection);
 }
 
 // ---------------------------------------------------------------------------------
 // IoServer
 
-IoServer::IoServer(HttpServer &server, int index) : m_server(server), m_index(index)
+IoServer::IoServer(HttpServer &server, int index)
+    : m_server(server),
+      m_index(index),
+      m_tls(server.options().tls.has_value()),
+      m_redirectToHttpsPort(server.options().redirectToHttpsPort)
 {
     m_clock.start();
     m_idPrefix = QByteArray::number(QRandomGenerator::system()->generate(), 16).rightJustified(8, '0');
@@ -343,6 +520,11 @@ IoServer::~IoServer()
     qDeleteAll(listeners);
     const auto connections = m_connections.values();
     qDeleteAll(connections);
+    for (auto &[fd, lingering] : m_lingering) {
+        lingering.notifier.reset();
+        ::close(fd);
+    }
+    m_lingering.clear();
 }
 
 QByteArray IoServer::newRequestId()
@@ -368,6 +550,13 @@ void IoServer::sweep()
         if (m_connections.contains(c))
             c->sweep(now);
     }
+    QList<int> overdue;
+    for (const auto &[fd, lingering] : m_lingering) {
+        if (now > lingering.deadlineMs)
+            overdue.append(fd);
+    }
+    for (int fd : std::as_const(overdue))
+        endLinger(fd);
 }
 
 void IoServer::closeAll()
@@ -375,6 +564,51 @@ void IoServer::closeAll()
     const auto connections = m_connections.values();
     for (HttpConnection *c : connections)
         c->abort();
+}
+
+void IoServer::linger(int fd)
+{
+    // Our side is done: the FIN goes after everything already written.
+    ::shutdown(fd, SHUT_WR);
+    auto notifier = std::make_unique<QSocketNotifier>(qintptr(fd), QSocketNotifier::Read);
+    connect(notifier.get(), &QSocketNotifier::activated, this, [this, fd] { drainLingering(fd); });
+    m_lingering[fd] = Lingering{std::move(notifier), nowMs() + kLingerMs, 0};
+}
+
+void IoServer::drainLingering(int fd)
+{
+    const auto it = m_lingering.find(fd);
+    if (it == m_lingering.end())
+        return;
+    char discard[16384];
+    for (;;) {
+        const ssize_t n = ::recv(fd, discard, sizeof discard, MSG_DONTWAIT);
+        if (n > 0) {
+            it->second.drained += n;
+            if (it->second.drained > kLingerMaxBytes)
+                break;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        break; // the client's end, or an error
+    }
+    endLinger(fd);
+}
+
+void IoServer::endLinger(int fd)
+{
+    const auto it = m_lingering.find(fd);
+    if (it == m_lingering.end())
+        return;
+    // Possibly inside the notifier's own signal: disable now, delete later.
+    QSocketNotifier *notifier = it->second.notifier.release();
+    notifier->setEnabled(false);
+    notifier->deleteLater();
+    m_lingering.erase(it);
+    ::close(fd);
 }
 
 QByteArray IoServer::serialize(const Response &response, const QByteArray &requestId, bool head, bool keepAlive,
@@ -392,6 +626,8 @@ QByteArray IoServer::serialize(const Response &response, const QByteArray &reque
     }
     out += "X-Request-Id: " + requestId + "\r\n";
     out += kSecurityHeaders;
+    if (m_tls)
+        out += kHsts;
     bool cacheControl = false;
     for (const auto &[name, value] : response.headers) {
         out += name + ": " + value + "\r\n";
@@ -424,7 +660,7 @@ void IoServer::account(const QString &route, const QByteArray &method, const QSt
 
 bool IoServer::handleRequest(const QHttpServerRequest &qrequest, QTcpSocket *socket)
 {
-    auto *connection = qobject_cast<HttpConnection *>(socket);
+    HttpConnection *connection = HttpConnection::from(socket);
     if (!connection)
         return false;
     const qint64 started = m_clock.nsecsElapsed();
@@ -446,10 +682,16 @@ bool IoServer::handleRequest(const QHttpServerRequest &qrequest, QTcpSocket *soc
     for (const auto &[name, value] : headers)
         request.headers.append({name.toLower(), value});
     request.body = qrequest.body();
-    request.peer = connection->peerAddress();
+    request.peer = socket->peerAddress();
     const QByteArray incomingId = request.header("x-request-id");
     request.requestId = isSaneRequestId(incomingId) ? incomingId : newRequestId();
     const QString logPath = url.path(QUrl::FullyEncoded);
+
+    if (m_redirectToHttpsPort != 0) {
+        finish(connection, sequence, head, request, u"(https redirect)"_s, logPath,
+               httpsRedirect(request, url, m_redirectToHttpsPort), started);
+        return true;
+    }
 
     // CORS preflight (Fetch standard): answered here for every route, granted only to
     // configured origins.
@@ -507,20 +749,21 @@ bool IoServer::handleRequest(const QHttpServerRequest &qrequest, QTcpSocket *soc
                Response::error(Error::unavailable(u"the server is busy; try again shortly"_s)), started);
         return true;
     }
-    QPointer<HttpConnection> guarded(connection);
-    m_server.workers().start([this, guarded, sequence, head, request = std::move(request), handler = route.handler,
-                              pattern = route.pattern, logPath, started]() {
+    // The socket and its connection are one object: while the guard holds, so does it.
+    QPointer<QTcpSocket> guarded(socket);
+    m_server.workers().start([this, guarded, connection, sequence, head, request = std::move(request),
+                              handler = route.handler, pattern = route.pattern, logPath, started]() {
         m_server.releaseWorkerSlot();
         Response response = handler(request);
         // Back on the I/O thread; the connection may have gone meanwhile (QTBUG-105202).
-        QMetaObject::invokeMethod(this, [this, guarded, sequence, head, request, pattern, logPath, started,
-                                         response = std::move(response)]() {
+        QMetaObject::invokeMethod(this, [this, guarded, connection, sequence, head, request, pattern, logPath,
+                                         started, response = std::move(response)]() {
             if (!guarded) {
                 --m_server.metrics().inFlight;
                 account(pattern, request.method, logPath, 499, 0, request.requestId, request.peer, started);
                 return;
             }
-            finish(guarded.data(), sequence, head, request, pattern, logPath, response, started);
+            finish(connection, sequence, head, request, pattern, logPath, response, started);
         }, Qt::QueuedConnection);
     });
     return true;
@@ -688,9 +931,44 @@ Status HttpServer::start()
         stop(0);
         return status;
     }
-    qCInfo(lcHttp).noquote() << "listening on" << m_options.address.toString() + u':' + QString::number(m_port)
-                             << "with" << threads << "I/O threads and" << m_options.workerThreads << "workers";
+    const QString where = m_options.address.toString() + u':' + QString::number(m_port);
+    if (m_options.redirectToHttpsPort != 0) {
+        qCInfo(lcHttp).noquote() << "redirecting plain HTTP on" << where << "to HTTPS on port"
+                                 << m_options.redirectToHttpsPort;
+        return {};
+    }
+    qCInfo(lcHttp).noquote() << "listening on" << where << (m_options.tls ? "(HTTPS)" : "(HTTP)") << "with"
+                             << threads << "I/O threads and" << m_options.workerThreads << "workers";
+    if (m_options.tls && m_options.httpRedirectPort != 0) {
+        // Its own SO_REUSEPORT socket would happily share the HTTPS port and split the
+        // connections between the two, so the same port is refused outright.
+        if (m_options.httpRedirectPort == m_port) {
+            stop(0);
+            return fail(Error::invalid(u"the HTTP redirect port must differ from the HTTPS port"_s));
+        }
+        Options redirect = m_options;
+        redirect.port = m_options.httpRedirectPort;
+        redirect.tls.reset();
+        redirect.httpRedirectPort = 0;
+        redirect.redirectToHttpsPort = m_port;
+        redirect.ioThreads = 1;
+        redirect.workerThreads = 1;
+        redirect.corsOrigins.clear();
+        m_redirect = std::make_unique<HttpServer>(redirect, Router(), [](const Request &) {
+            return Response::error(404, u"NOT_FOUND"_s, u"no such route"_s); // unreachable: all is redirected
+        });
+        if (auto ok = m_redirect->start(); !ok) {
+            m_redirect.reset();
+            stop(0);
+            return ok;
+        }
+    }
     return {};
+}
+
+quint16 HttpServer::redirectPort() const
+{
+    return m_redirect ? m_redirect->port() : 0;
 }
 
 void HttpServer::stop(int drainTimeoutMs)
@@ -698,6 +976,10 @@ void HttpServer::stop(int drainTimeoutMs)
     if (!m_running)
         return;
     m_running = false;
+    if (m_redirect) {
+        m_redirect->stop(drainTimeoutMs);
+        m_redirect.reset();
+    }
     m_draining = true;
     for (auto &thread : m_threads)
         thread->stopAccepting();

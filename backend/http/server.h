@@ -6,9 +6,11 @@
 
 #include <QHostAddress>
 #include <QList>
+#include <QSslConfiguration>
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 class QThreadPool;
 
@@ -18,8 +20,9 @@ class IoThread;
 
 // The HTTP front: one QHttpServer per I/O thread, each bound to its own SO_REUSEPORT
 // socket with a large backlog (DESIGN.md "Threading"), and a bounded worker pool for
-// slow handlers. The connection layer (connection.h) closes Qt 6.4's gaps: size caps,
-// read and idle timeouts, the connection cap, Connection: close, HEAD.
+// slow handlers. The connection layer (server_p.h) closes Qt 6.4's gaps: size caps,
+// read and idle timeouts, the connection cap, Connection: close, HEAD. With
+// Options::tls the same layer runs over TLS.
 class HttpServer
 {
 public:
@@ -40,6 +43,16 @@ public:
         // Origins (scheme://host[:port]) whose pages may call the API from a browser,
         // with credentials. Empty: same-origin only. Never "*" (DESIGN.md).
         QList<QByteArray> corsOrigins;
+        // HTTPS (tlsconfig.h): every connection is a QSslSocket that starts the server
+        // handshake at once (which must finish within readTimeoutMs), and every
+        // response carries HSTS. Unset: plain HTTP, no TLS code on the path.
+        std::optional<QSslConfiguration> tls;
+        // With tls: a plain listener on this port (same address) whose every answer is
+        // a 308 to the same path and query over HTTPS. 0: none.
+        quint16 httpRedirectPort = 0;
+        // Makes this server that redirect listener: every request gets a 308 to HTTPS
+        // on this port. Set by start() on the listener it makes for httpRedirectPort.
+        quint16 redirectToHttpsPort = 0;
     };
 
     // Called on the I/O thread before it ends (e.g. to close its database connection).
@@ -58,6 +71,8 @@ public:
     void stop(int drainTimeoutMs = 10000);
 
     quint16 port() const { return m_port; }
+    // The plain port that redirects to HTTPS (Options::httpRedirectPort); 0 when none.
+    quint16 redirectPort() const;
     const Options &options() const { return m_options; }
     HttpMetrics &metrics() { return *m_metrics; }
     const Router &router() const { return m_router; }
@@ -83,6 +98,7 @@ private:
     std::unique_ptr<HttpMetrics> m_metrics;
     std::unique_ptr<QThreadPool> m_workers;
     std::vector<std::unique_ptr<IoThread>> m_threads;
+    std::unique_ptr<HttpServer> m_redirect; // the httpRedirectPort listener
     std::atomic<bool> m_draining{false};
     std::atomic<int> m_queuedWork{0};
     quint16 m_port = 0;

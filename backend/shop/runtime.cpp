@@ -22,9 +22,18 @@
 #include "http/healthroutes.h"
 #include "http/server.h"
 #include "http/staticfiles.h"
+#include "http/tlsconfig.h"
 #include "mail/outbox.h"
 #include "mail/outboxdispatcher.h"
 #include "mail/smtpsender.h"
+#include "orders/cartservice.h"
+#include "orders/expiryjob.h"
+#include "orders/orderservice.h"
+#include "payments/provider.h"
+#include "payments/stripeprovider.h"
+#include "payments/webhook.h"
+#include "http/paymentroutes.h"
+#include "http/orderroutes.h"
 
 #include <QCoreApplication>
 
@@ -109,6 +118,28 @@ Status Runtime::openDatabase()
     // This process's own writes drop its cache at once; NOTIFY tells the others.
     catalog::CatalogCache *cache = m_catalogCache.get();
     m_catalog->setChangeHook([cache] { cache->invalidateAll(); });
+
+    // Payments: manual unless a provider is configured.
+    if (m_config.stripeSecretKey.isEmpty()) {
+        m_paymentProvider = std::make_unique<payments::ManualProvider>();
+    } else {
+        payments::StripeClient::Options stripe;
+        if (!m_config.stripeApiBase.isEmpty())
+            stripe.apiBase = m_config.stripeApiBase;
+        stripe.secretKey = m_config.stripeSecretKey.toUtf8();
+        m_paymentProvider = std::make_unique<payments::StripeProvider>(*m_database, stripe);
+        qCInfo(lcApp).noquote() << "card payments through Stripe at" << stripe.apiBase
+                                << (m_config.stripeWebhookSecret.isEmpty()
+                                        ? "(no STRIPE_WEBHOOK_SECRET: webhooks are refused until it is set)"
+                                        : "");
+    }
+    orders::OrderService::Options orderOptions;
+    orderOptions.paymentWindow = std::chrono::minutes(m_config.paymentWindowMinutes);
+    m_orders = std::make_unique<orders::OrderService>(*m_database, orderOptions);
+    m_orders->setPaymentProvider(m_paymentProvider.get());
+    // A sale or a release changes a product's stock, which is in its cached JSON.
+    m_orders->setStockChangeHook([cache] { cache->invalidateAll(); });
+    m_carts = std::make_unique<orders::CartService>(*m_database);
     return {};
 }
 
@@ -125,7 +156,7 @@ Status Runtime::startCatalogListener()
     }
     options.parameters.insert(u"application_name"_s, u"shopdesk-listen"_s);
     m_listener = std::make_unique<db::NotificationListener>(
-        options, QStringList{u"shopdesk_catalog"_s, QString::fromLatin1(mail::NotifyChannel)});
+        options, QStringList{u"shopdesk_catalog"_s, u"shopdesk_orders"_s, QString::fromLatin1(mail::NotifyChannel)});
 
     catalog::CatalogCache *cache = m_catalogCache.get();
     catalog::CatalogEvents *events = m_catalogEvents.get();
@@ -135,9 +166,11 @@ Status Runtime::startCatalogListener()
                      [cache](bool listening) { cache->setListening(listening); }, Qt::DirectConnection);
     QObject::connect(m_listener.get(), &db::NotificationListener::notification, events,
                      [cache, events](const QString &channel, const QString &payload) {
-                         if (channel != "shopdesk_catalog"_L1)
+                         const bool orders = channel == "shopdesk_orders"_L1;
+                         if (channel != "shopdesk_catalog"_L1 && !orders)
                              return;
-                         cache->invalidateAll();
+                         if (!orders)
+                             cache->invalidateAll();
                          const qsizetype space = payload.indexOf(u' ');
                          const QString table = space < 0 ? payload : payload.left(space);
                          QList<qint64> ids;
@@ -236,6 +269,28 @@ Status Runtime::start()
     m_authRoutes->clientAddress = *proxies;
     http::addAuthRoutes(router, m_authRoutes.get());
 
+    m_orderRoutes = std::make_unique<http::OrderRoutesContext>();
+    m_orderRoutes->auth = m_auth.get();
+    m_orderRoutes->carts = m_carts.get();
+    m_orderRoutes->orders = m_orders.get();
+    m_orderRoutes->adminGuard = http::tokenGuard(m_auth.get(), {u"staff"_s, u"admin"_s});
+    http::addOrderRoutes(router, m_orderRoutes.get());
+    // Payment routes (create-intent, the Stripe webhook, the storefront's payment config).
+    m_paymentRoutes = std::make_unique<http::PaymentRoutesContext>();
+    m_paymentRoutes->auth = m_auth.get();
+    m_paymentRoutes->instructions = m_config.paymentInstructions;
+    if (auto *stripe = dynamic_cast<payments::StripeProvider *>(m_paymentProvider.get())) {
+        m_stripeWebhook = std::make_unique<payments::StripeWebhook>(*m_database, m_config.stripeWebhookSecret.toUtf8());
+        m_paymentRoutes->stripe = stripe;
+        m_paymentRoutes->webhook = m_stripeWebhook.get();
+        m_paymentRoutes->publishableKey = m_config.stripePublishableKey;
+    }
+    http::addPaymentRoutes(router, m_paymentRoutes.get());
+
+    m_expiry = std::make_unique<orders::ExpiryJob>(*m_orders, *m_database,
+                                                   std::chrono::seconds(m_config.orderExpiryIntervalSeconds));
+    m_expiry->start();
+
     auto statics = std::make_shared<http::StaticFiles>(u":/storefront"_s);
     http::Handler fallback = [statics](const http::Request &request) { return statics->serve(request); };
 
@@ -251,6 +306,13 @@ Status Runtime::start()
     options.readTimeoutMs = m_config.readTimeoutMs;
     options.idleTimeoutMs = m_config.idleTimeoutMs;
     options.accessLog = m_config.accessLog;
+    // HTTPS when configured. The refresh cookie stays Secure either way
+    // (AuthRoutesContext::secureCookies defaults to true).
+    auto tls = http::serverTlsFromConfig(m_config);
+    if (!tls)
+        return std::unexpected(tls.error());
+    options.tls = *tls;
+    options.httpRedirectPort = m_config.httpRedirectPort;
     for (const QString &origin : m_config.corsOrigins.split(u',', Qt::SkipEmptyParts)) {
         const QByteArray o = origin.trimmed().toUtf8();
         if (o == "*" || (!o.startsWith("https://") && !o.startsWith("http://")))
@@ -270,6 +332,7 @@ Status Runtime::start()
     while (publicUrl.endsWith(u'/'))
         publicUrl.chop(1);
     m_auth->setPublicUrl(publicUrl);
+    m_orders->setPublicUrl(publicUrl);
     return {};
 }
 
@@ -280,12 +343,19 @@ void Runtime::stop()
         m_http.reset();
     }
     m_listener.reset();
+    m_expiry.reset();
     if (m_mail) {
         m_mail->stop();
         m_mail.reset();
     }
     m_catalogRoutes.reset();
     m_authRoutes.reset();
+    m_orderRoutes.reset();
+    m_paymentRoutes.reset();
+    m_stripeWebhook.reset();
+    m_carts.reset();
+    m_orders.reset();
+    m_paymentProvider.reset();
     m_limiter.reset();
     m_probe.reset();
     m_health.reset();
@@ -320,7 +390,8 @@ QString Runtime::url() const
         host = u"127.0.0.1"_s;
     if (m_config.bindAddress.protocol() == QAbstractSocket::IPv6Protocol)
         host = u'[' + host + u']';
-    return u"http://%1:%2/"_s.arg(host).arg(m_http->port());
+    const QString scheme = m_http->options().tls ? u"https"_s : u"http"_s;
+    return u"%1://%2:%3/"_s.arg(scheme, host).arg(m_http->port());
 }
 
 QString Runtime::databaseLocation() const

@@ -32,11 +32,24 @@ namespace shop::mail {
 class OutboxDispatcher;
 }
 
+namespace shop::orders {
+class CartService;
+class ExpiryJob;
+class OrderService;
+} // namespace shop::orders
+
+namespace shop::payments {
+class PaymentProvider;
+class StripeWebhook;
+} // namespace shop::payments
+
 namespace shop::http {
 class HttpServer;
 struct AuthRoutesContext;
 struct CatalogRoutesContext;
 struct HealthContext;
+struct OrderRoutesContext;
+struct PaymentRoutesContext;
 } // namespace shop::http
 
 namespace shop {
@@ -74,6 +87,11 @@ public:
     // Valid after openDatabase().
     auth::AuthService *auth() const { return m_auth.get(); }
     auth::UserAdmin *userAdmin() const { return m_userAdmin.get(); }
+    // Valid after openDatabase(). Order changes from any instance arrive as
+    // catalogEvents()->changed("orders", ids).
+    orders::OrderService *orders() const { return m_orders.get(); }
+    orders::CartService *carts() const { return m_carts.get(); }
+    payments::PaymentProvider *paymentProvider() const { return m_paymentProvider.get(); }
 
     QString url() const;               // e.g. http://127.0.0.1:8080/
     QString databaseLocation() const;  // embedded cluster directory or the redacted server
@@ -98,11 +116,18 @@ private:
     std::unique_ptr<catalog::CatalogCache> m_catalogCache;
     std::unique_ptr<db::NotificationListener> m_listener;
     std::unique_ptr<mail::OutboxDispatcher> m_mail;
+    std::unique_ptr<payments::PaymentProvider> m_paymentProvider;
+    std::unique_ptr<orders::OrderService> m_orders;
+    std::unique_ptr<orders::CartService> m_carts;
+    std::unique_ptr<orders::ExpiryJob> m_expiry;
+    std::unique_ptr<http::OrderRoutesContext> m_orderRoutes;
     std::unique_ptr<http::CatalogRoutesContext> m_catalogRoutes;
     std::unique_ptr<db::ReadinessProbe> m_probe;
     std::unique_ptr<http::HealthContext> m_health;
     std::unique_ptr<http::HttpServer> m_http;
     QList<int> m_applied;
+    std::unique_ptr<payments::StripeWebhook> m_stripeWebhook;
+    std::unique_ptr<http::PaymentRoutesContext> m_paymentRoutes;
 };
 
 } // namespace shop
