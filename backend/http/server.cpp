@@ -36,6 +36,14 @@ const QByteArray kSecurityHeaders =
     "img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'\r\n";
 
+// The same for a shop that takes cards through Stripe: its Payment Element is
+// Stripe.js from js.stripe.com, which talks to api.stripe.com and draws the card
+// fields in its own frames (Stripe's CSP guidance). Nothing else is let in.
+const QByteArray kSecurityHeadersStripe = QByteArray(kSecurityHeaders)
+    .replace("script-src 'self';", "script-src 'self' https://js.stripe.com;")
+    .replace("connect-src 'self';", "connect-src 'self' https://api.stripe.com;")
+    .replace("object-src 'none';", "object-src 'none'; frame-src https://js.stripe.com https://hooks.stripe.com;");
+
 // HSTS (RFC 6797) on every HTTPS response, never on plain ones (where it is ignored
 // and would only mislead). A year. No includeSubDomains: the shop usually runs on
 // localhost or a LAN address whose other services may still speak plain HTTP, and
@@ -625,7 +633,7 @@ QByteArray IoServer::serialize(const Response &response, const QByteArray &reque
         out += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n";
     }
     out += "X-Request-Id: " + requestId + "\r\n";
-    out += kSecurityHeaders;
+    out += m_server.options().stripeJs ? kSecurityHeadersStripe : kSecurityHeaders;
     if (m_tls)
         out += kHsts;
     bool cacheControl = false;

@@ -40,6 +40,9 @@ public:
         int idleTimeoutMs = 60000;
         int backlog = 4096;
         bool accessLog = true;
+        // The storefront may load Stripe.js: the CSP lets in js.stripe.com (script,
+        // frames) and api.stripe.com (connect), and nothing else more.
+        bool stripeJs = false;
         // Origins (scheme://host[:port]) whose pages may call the API from a browser,
         // with credentials. Empty: same-origin only. Never "*" (DESIGN.md).
         QList<QByteArray> corsOrigins;

@@ -306,6 +306,7 @@ Status Runtime::start()
     options.readTimeoutMs = m_config.readTimeoutMs;
     options.idleTimeoutMs = m_config.idleTimeoutMs;
     options.accessLog = m_config.accessLog;
+    options.stripeJs = !m_config.stripeSecretKey.isEmpty() && !m_config.stripePublishableKey.isEmpty();
     // HTTPS when configured. The refresh cookie stays Secure either way
     // (AuthRoutesContext::secureCookies defaults to true).
     auto tls = http::serverTlsFromConfig(m_config);

@@ -215,6 +215,11 @@ private slots:
         QCOMPARE(data(r).value(u"publishable_key"_s).toString(), u"pk_test_fake_4242"_s);
         QVERIFY(!r->body.contains("sk_test"));
         QVERIFY(!r->body.contains("whsec"));
+        // The storefront may load Stripe.js and its frames, and nothing else more.
+        const QByteArray csp = r->header("content-security-policy");
+        QVERIFY(csp.contains("script-src 'self' https://js.stripe.com;"));
+        QVERIFY(csp.contains("frame-src https://js.stripe.com https://hooks.stripe.com;"));
+        QVERIFY(csp.contains("connect-src 'self' https://api.stripe.com;"));
     }
 
     void createIntentSendsTheOrderToStripe()
@@ -719,6 +724,8 @@ private slots:
         auto r = call(shop, "GET", "/api/payment/config");
         QCOMPARE(r->status, 200);
         QCOMPARE(data(r).value(u"provider"_s).toString(), u"manual"_s);
+        QVERIFY(!r->header("content-security-policy").contains("stripe"));
+        QVERIFY(r->header("content-security-policy").contains("script-src 'self';"));
         QCOMPARE(data(r).value(u"instructions"_s).toString(), u"Pay at the counter."_s);
         QVERIFY(!data(r).contains(u"publishable_key"_s));
 
