@@ -64,7 +64,7 @@ public:
     // Waits for the "serving" line; returns the port (0 if it never came).
     quint16 waitServing(int timeoutMs = 120000)
     {
-        static const QRegularExpression serving(u"ShopDesk is serving http://[^:]+:(\\d+)/"_s);
+        static const QRegularExpression serving(u"ShopDesk is serving https?://[^:]+:(\\d+)/"_s);
         QElapsedTimer timer;
         timer.start();
         while (timer.elapsed() < timeoutMs) {
@@ -175,6 +175,35 @@ private slots:
         QVERIFY(again.terminate(&code));
         QCOMPARE(code, 0);
         QVERIFY(!postgresRunningOn(clusterDir));
+    }
+
+    // `shopdesk health` asks the running server over HTTPS when TLS is configured, and
+    // accepts exactly the configured certificate.
+    void healthCommandSpeaksHttps()
+    {
+        QTemporaryDir data = makeDataDir();
+        const QStringList tls{u"--data-dir"_s, data.path(), u"--tls-self-signed"_s};
+        ShopProcess shop(QStringList{u"--headless"_s, u"--port"_s, u"0"_s} + tls);
+        const quint16 port = shop.waitServing();
+        QVERIFY2(port, qPrintable(shop.output()));
+        QVERIFY(shop.output().contains(u"https://"_s));
+        QProcess health;
+        health.setProcessEnvironment(ShopProcess::cleanEnvironment());
+        health.setProcessChannelMode(QProcess::MergedChannels);
+        health.start(binary(), QStringList{u"health"_s, u"--port"_s, QString::number(port)} + tls);
+        QVERIFY(health.waitForFinished(30000));
+        const QString said = QString::fromLocal8Bit(health.readAll());
+        QCOMPARE(health.exitCode(), 0);
+        QVERIFY2(said.contains(u"ready (200)"_s), qPrintable(said));
+        // Plain HTTP against the TLS port is not an answer.
+        QProcess plain;
+        plain.setProcessEnvironment(ShopProcess::cleanEnvironment());
+        plain.start(binary(), {u"health"_s, u"--port"_s, QString::number(port), u"--data-dir"_s, data.path()});
+        QVERIFY(plain.waitForFinished(30000));
+        QCOMPARE(plain.exitCode(), 1);
+        int code = -1;
+        QVERIFY(shop.terminate(&code));
+        QCOMPARE(code, 0);
     }
 
     // A shopdesk killed outright leaves its PostgreSQL running; the next start adopts
