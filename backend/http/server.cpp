@@ -40,9 +40,11 @@ const QByteArray kSecurityHeaders =
 // Stripe.js from js.stripe.com, which talks to api.stripe.com and draws the card
 // fields in its own frames (Stripe's CSP guidance). Nothing else is let in.
 const QByteArray kSecurityHeadersStripe = QByteArray(kSecurityHeaders)
-    .replace("script-src 'self';", "script-src 'self' https://js.stripe.com;")
+    .replace("script-src 'self';", "script-src 'self' https://js.stripe.com https://*.js.stripe.com;")
     .replace("connect-src 'self';", "connect-src 'self' https://api.stripe.com;")
-    .replace("object-src 'none';", "object-src 'none'; frame-src https://js.stripe.com https://hooks.stripe.com;");
+    .replace("object-src 'none';",
+             "object-src 'none'; frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com;")
+    .replace("payment=(self)", "payment=(self \"https://js.stripe.com\")"); // wallets inside Stripe's frame
 
 // HSTS (RFC 6797) on every HTTPS response, never on plain ones (where it is ignored
 // and would only mislead). A year. No includeSubDomains: the shop usually runs on

@@ -217,8 +217,9 @@ private slots:
         QVERIFY(!r->body.contains("whsec"));
         // The storefront may load Stripe.js and its frames, and nothing else more.
         const QByteArray csp = r->header("content-security-policy");
-        QVERIFY(csp.contains("script-src 'self' https://js.stripe.com;"));
-        QVERIFY(csp.contains("frame-src https://js.stripe.com https://hooks.stripe.com;"));
+        QVERIFY(csp.contains("script-src 'self' https://js.stripe.com https://*.js.stripe.com;"));
+        QVERIFY(csp.contains("frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com;"));
+        QVERIFY(r->header("permissions-policy").contains("payment=(self \"https://js.stripe.com\")"));
         QVERIFY(csp.contains("connect-src 'self' https://api.stripe.com;"));
     }
 

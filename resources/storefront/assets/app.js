@@ -3,15 +3,22 @@
 // forbids it, so every handler is attached here.
 import { fetchCategories, fetchHealth } from './api.js';
 import { authStatus, logout, ready as authReady, subscribe } from './auth.js';
+import { lastCart, subscribeCart, watchCart } from './cart.js';
 import { closeAccountMenuOn, renderAccountMenu } from './components/account-menu.js';
+import { markCartLink, renderCartLink } from './components/cart-link.js';
 import { markCurrentCategory, renderCategoryNav } from './components/category-nav.js';
 import { createRouter } from './router.js';
 import accountView from './views/account.js';
+import cartView from './views/cart.js';
 import catalogView from './views/catalog.js';
+import checkoutView from './views/checkout.js';
 import { errorResult } from './views/error.js';
 import forgotPasswordView from './views/forgot-password.js';
 import loginView from './views/login.js';
 import notFoundView from './views/not-found.js';
+import orderConfirmationView from './views/order-confirmation.js';
+import orderView from './views/order.js';
+import ordersView from './views/orders.js';
 import productView from './views/product.js';
 import registerView from './views/register.js';
 import resetPasswordView from './views/reset-password.js';
@@ -24,6 +31,7 @@ const searchForm = document.getElementById('search-form');
 const searchInput = document.getElementById('search-q');
 const live = document.getElementById('live');
 const accountSlot = document.getElementById('account-slot');
+const cartLink = document.getElementById('cart-link');
 
 // Categories are needed by the header and by several views: fetched once per page
 // load (the browser revalidates with the ETag), retried if the first attempt failed.
@@ -61,6 +69,11 @@ const routes = [
   { pattern: /^\/account\/forgot-password\/?$/, view: forgotPasswordView },
   { pattern: /^\/reset-password\/?$/, view: resetPasswordView },
   { pattern: /^\/verify-email\/?$/, view: verifyEmailView },
+  { pattern: /^\/cart\/?$/, view: cartView },
+  { pattern: /^\/checkout\/?$/, view: checkoutView },
+  { pattern: /^\/orders\/?$/, view: ordersView },
+  { pattern: /^\/orders\/([^/]+)\/?$/, view: orderView, params: (m) => ({ id: decode(m[1]) }) },
+  { pattern: /^\/orders\/([^/]+)\/confirmation\/?$/, view: orderConfirmationView, params: (m) => ({ id: decode(m[1]) }) },
 ];
 
 function currentCategory(ctx) {
@@ -100,6 +113,7 @@ const router = createRouter({
   onStart(ctx) {
     currentSlug = currentCategory(ctx);
     markCurrentCategory(categoryList, currentSlug);
+    markCartLink(cartLink, ctx.path);
     searchInput.value = ctx.path === '/search' ? (ctx.query.get('q') || '') : '';
   },
   onRendered(ctx, result) {
@@ -143,12 +157,18 @@ async function showHealth() {
 let wasSignedIn = false;
 subscribe((user) => {
   renderAccountMenu(accountSlot, user, authStatus(), { onSignOut: signOut });
-  if (wasSignedIn && !user && !signingOut && /^\/account\/?$/.test(location.pathname)) {
-    router.navigate('/account/login?next=/account', { replace: true });
+  // Pages that need a session: the account, checkout and the orders.
+  if (wasSignedIn && !user && !signingOut && /^\/(account|checkout|orders(\/.*)?)\/?$/.test(location.pathname)) {
+    router.navigate(`/account/login?next=${location.pathname}`, { replace: true });
   }
   wasSignedIn = Boolean(user);
 });
 closeAccountMenuOn(accountSlot);
+
+// The header's cart count follows every change to the cart, from any view.
+subscribeCart((cart) => renderCartLink(cartLink, cart));
+renderCartLink(cartLink, lastCart());
+watchCart();
 
 showCategories();
 showHealth();

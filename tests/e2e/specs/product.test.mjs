@@ -32,7 +32,8 @@ test('clicking a card opens /product/<id> with the name, price and description o
   if (product.stock <= 0) assert.equal(stock, 'Out of stock');
   else if (product.stock <= 5) assert.equal(stock, `Only ${product.stock} left in stock`);
   else assert.equal(stock, 'In stock');
-  assert.equal(await page.getByRole('button', { name: 'Add to cart' }).isDisabled(), true);
+  const add = page.locator('.detail-actions').getByRole('button', { name: product.stock > 0 ? 'Add to cart' : 'Out of stock', exact: true });
+  assert.equal(await add.isDisabled(), product.stock <= 0);
 
   // Breadcrumb: Home / <category> / <name>; the category link leads to its listing.
   const crumbs = await page.locator('nav.breadcrumb li').allTextContents();

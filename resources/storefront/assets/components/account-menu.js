@@ -1,5 +1,5 @@
 // The header's account corner: "Sign in" for visitors; for a signed-in customer a
-// button with their name that opens a small menu (Your account, Sign out).
+// button with their name that opens a small menu (Your account, My orders, Sign out).
 import { h } from '../dom.js';
 
 export function displayName(user) {
@@ -20,6 +20,7 @@ export function renderAccountMenu(slot, user, state, { onSignOut }) {
 
   const menu = h('ul', { class: 'account-menu', id: 'account-menu', hidden: true },
     h('li', {}, h('a', { href: '/account', class: 'account-menu-item' }, 'Your account')),
+    h('li', {}, h('a', { href: '/orders', class: 'account-menu-item' }, 'My orders')),
     h('li', {}, h('button', { type: 'button', class: 'account-menu-item', dataset: { action: 'sign-out' } }, 'Sign out')));
   const toggle = h('button', {
     type: 'button', class: 'account-toggle', 'aria-expanded': 'false', 'aria-controls': 'account-menu',

@@ -15,3 +15,10 @@ export function nextPath(query, fallback = '/account') {
   const next = query.get('next') || '';
   return /^\/(?![/\\])[^\s]*$/.test(next) && !next.startsWith('/account/') ? next : fallback;
 }
+
+// The other account page (sign in <-> register), keeping where to go afterwards
+// (e.g. back to checkout).
+export function withNext(path, query) {
+  const next = nextPath(query, '');
+  return next ? `${path}?next=${encodeURIComponent(next)}` : path;
+}

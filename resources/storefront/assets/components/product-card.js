@@ -1,5 +1,6 @@
 import { h } from '../dom.js';
 import { productPrice } from '../format.js';
+import { addToCartForm } from './add-to-cart.js';
 import { productImage } from './product-image.js';
 import { stockBadge } from './stock-badge.js';
 
@@ -7,9 +8,10 @@ export function productHref(product) {
   return `/product/${encodeURIComponent(product.id)}`;
 }
 
-// One product in a grid. The whole card is one link; its image is decorative there
-// (alt=""), since the product name is the link's text right below it.
-export function productCard(product, { headingLevel = 2, eager = false } = {}) {
+// One product in a grid. The picture, name and price are one link; its image is
+// decorative there (alt=""), since the product name is the link's text right below
+// it. "Add to cart" sits below the link, not inside it (a button in a link is neither).
+export function productCard(product, { headingLevel = 2, eager = false, addToCart = true } = {}) {
   const badge = stockBadge(product.stock);
   const soldOut = Number(product.stock) <= 0;
   return h('li', {
@@ -25,7 +27,8 @@ export function productCard(product, { headingLevel = 2, eager = false } = {}) {
     h('div', { class: 'card-body' },
       h('p', { class: 'card-category' }, product.category || 'Uncategorised'),
       h(`h${headingLevel}`, { class: 'card-title', title: product.name }, product.name),
-      h('p', { class: 'card-price' }, productPrice(product)))));
+      h('p', { class: 'card-price' }, productPrice(product)))),
+  addToCart ? h('div', { class: 'card-actions' }, addToCartForm(product, { compact: true })) : null);
 }
 
 export function productGrid(products, options = {}) {

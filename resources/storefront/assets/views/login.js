@@ -3,12 +3,13 @@
 // sends all three again.
 import { currentUser, login, ready } from '../auth.js';
 import { h } from '../dom.js';
-import { authLayout, nextPath } from '../components/auth-layout.js';
+import { authLayout, nextPath, withNext } from '../components/auth-layout.js';
 import { accountForm, clearErrors, field, reveal, showError, showNotice } from '../components/form.js';
 
 const NOTICES = {
   'password-reset': 'Your password has been changed. Sign in with the new one.',
   'signed-out': 'You are signed out.',
+  checkout: 'Sign in or create an account to check out. Your cart comes with you.',
 };
 
 export default {
@@ -106,7 +107,7 @@ export default {
     const node = authLayout({
       heading: 'Sign in',
       lead: 'Welcome back to ShopDesk.',
-      footer: h('p', {}, 'New here? ', h('a', { href: '/account/register' }, 'Create an account')),
+      footer: h('p', {}, 'New here? ', h('a', { href: withNext('/account/register', ctx.query) }, 'Create an account')),
     }, form);
     return { view: 'login', title: 'Sign in', node, announce: 'Sign in' };
   },

@@ -2,6 +2,7 @@
 import { fetchProduct, fetchProducts } from '../api.js';
 import { h } from '../dom.js';
 import { formatCount, LOW_STOCK, productPrice } from '../format.js';
+import { addToCartForm } from '../components/add-to-cart.js';
 import { breadcrumb } from '../components/breadcrumb.js';
 import { productGrid } from '../components/product-card.js';
 import { productImage } from '../components/product-image.js';
@@ -91,9 +92,7 @@ export default {
           h('p', { class: 'detail-price', dataset: { priceCents: String(p.price_cents) } }, productPrice(p)),
           h('p', { class: `detail-stock stock-${stock.kind}` }, h('span', { class: 'stock-dot', 'aria-hidden': 'true' }), stock.text),
           h('div', { class: 'detail-description' }, description(p.description)),
-          h('div', { class: 'detail-actions' },
-            h('button', { type: 'button', class: 'button button-large', disabled: true, 'aria-describedby': 'cart-note' }, 'Add to cart'),
-            h('p', { id: 'cart-note', class: 'note' }, 'Online ordering is coming soon.')),
+          h('div', { class: 'detail-actions' }, addToCartForm(p)),
           h('dl', { class: 'detail-facts' },
             h('div', {}, h('dt', {}, 'SKU'), h('dd', { class: 'detail-sku' }, p.sku || '—')),
             h('div', {}, h('dt', {}, 'Category'), h('dd', {}, hasCategory ? h('a', { href: categoryHref }, p.category) : 'Uncategorised')),

@@ -1,7 +1,7 @@
 // /account/register: a new customer account; signed in straight away.
 import { currentUser, ready, register } from '../auth.js';
 import { h } from '../dom.js';
-import { authLayout, nextPath } from '../components/auth-layout.js';
+import { authLayout, nextPath, withNext } from '../components/auth-layout.js';
 import { accountForm, field, showError } from '../components/form.js';
 
 export default {
@@ -39,7 +39,7 @@ export default {
     const node = authLayout({
       heading: 'Create an account',
       lead: 'Keep track of your details and secure your account with two-factor sign-in.',
-      footer: h('p', {}, 'Already have an account? ', h('a', { href: '/account/login' }, 'Sign in')),
+      footer: h('p', {}, 'Already have an account? ', h('a', { href: withNext('/account/login', ctx.query) }, 'Sign in')),
     }, form);
     return { view: 'register', title: 'Create an account', node, announce: 'Create an account' };
   },
