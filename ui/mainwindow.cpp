@@ -2,6 +2,8 @@
 
 #include "auditpage.h"
 #include "core/secretstore.h"
+#include "inventorypage.h"
+#include "orderspage.h"
 #include "outboxpage.h"
 #include "productspage.h"
 #include "serverpage.h"
@@ -81,6 +83,25 @@ MainWindow::MainWindow(Runtime &runtime, QWidget *parent)
         m_productsPage = new ProductsPage(*catalog, m_runtime.catalogEvents());
         m_productsPage->setObjectName(u"productsPage"_s);
         addPage(themedIcon(u"package-x-generic"_s, QStyle::SP_DirIcon, style()), tr("Products"), m_productsPage);
+    }
+    if (orders::OrderService *orders = m_runtime.orders()) {
+        m_ordersPage = new OrdersPage(*orders, m_runtime.catalogEvents());
+        m_ordersPage->setObjectName(u"ordersPage"_s);
+        addPage(themedIcon(u"view-list-details"_s, QStyle::SP_FileDialogListView, style()), tr("Orders"),
+                m_ordersPage);
+    }
+    if (m_runtime.database() && m_runtime.catalog()) {
+        m_inventoryPage = new InventoryPage(*m_runtime.database(), *m_runtime.catalog(), m_runtime.catalogEvents());
+        m_inventoryPage->setObjectName(u"inventoryPage"_s);
+        addPage(themedIcon(u"view-sort-ascending"_s, QStyle::SP_FileDialogContentsView, style()), tr("Inventory"),
+                m_inventoryPage);
+        // The ledger's order link: the Orders page, showing that order.
+        if (m_ordersPage) {
+            connect(m_inventoryPage, &InventoryPage::orderRequested, this, [this](qint64 orderId) {
+                m_ordersPage->showOrder(orderId);
+                m_sidebar->setCurrentRow(m_pages->indexOf(m_ordersPage));
+            });
+        }
     }
     // Admin pages; setSignedInUser() takes them away again for staff.
     if (auth::UserAdmin *admin = m_runtime.userAdmin()) {
@@ -197,6 +218,10 @@ void MainWindow::setSignedInUser(const auth::User &user)
     const Actor who = actor();
     if (m_productsPage)
         m_productsPage->setActor(who);
+    if (m_ordersPage)
+        m_ordersPage->setActor(who);
+    if (m_inventoryPage)
+        m_inventoryPage->setActor(who);
     if (user.role != "admin"_L1) {
         // Accounts, the audit log and the outbox (whose bodies hold password-reset
         // links) are for admins only.

@@ -16,6 +16,8 @@ class QStackedWidget;
 namespace shop {
 
 class AuditPage;
+class InventoryPage;
+class OrdersPage;
 class OutboxPage;
 class ProductsPage;
 class Runtime;
@@ -24,8 +26,8 @@ class ServerPage;
 class SettingsDialog;
 class UsersPage;
 
-// The admin console: a sidebar of pages (Server, Products, and for admins Users,
-// Audit log and Outbox) over the shop running in this process. main() signs someone
+// The admin console: a sidebar of pages (Server, Products, Orders, Inventory, and for
+// admins Users, Audit log and Outbox) over the shop running in this process. main() signs someone
 // in first and passes them to setSignedInUser(); without a signed-in user (tests) the
 // window shows every page and records changes as "desktop".
 class MainWindow : public QMainWindow
@@ -46,6 +48,9 @@ public:
     ServerPage *serverPage() const { return m_serverPage; }
     // Null when the runtime has no catalog (no database opened).
     ProductsPage *productsPage() const { return m_productsPage; }
+    // Null when the runtime has no order service (no database opened).
+    OrdersPage *ordersPage() const { return m_ordersPage; }
+    InventoryPage *inventoryPage() const { return m_inventoryPage; }
     // Null without a database, and for a signed-in user who is not an admin.
     UsersPage *usersPage() const { return m_usersPage; }
     AuditPage *auditPage() const { return m_auditPage; }
@@ -80,6 +85,8 @@ private:
     QStackedWidget *m_pages = nullptr;
     ServerPage *m_serverPage = nullptr;
     ProductsPage *m_productsPage = nullptr;
+    OrdersPage *m_ordersPage = nullptr;
+    InventoryPage *m_inventoryPage = nullptr;
     UsersPage *m_usersPage = nullptr;
     AuditPage *m_auditPage = nullptr;
     OutboxPage *m_outboxPage = nullptr;

@@ -1,6 +1,7 @@
 #include "catalogservice.h"
 
 #include "audit/auditlog.h"
+#include "catalog/ledger.h"
 #include "core/logging.h"
 #include "core/money.h"
 #include "db/database.h"
@@ -407,14 +408,8 @@ Result<Product> CatalogService::createProduct(const ProductInput &input, const A
     const qint64 id = insert.value(0).toLongLong();
 
     if (input.initialStock > 0) {
-        auto ledger = conn->query(u"INSERT INTO inventory_movements (product_id, delta, stock_after, reason, note,"
-                                  " actor_id, actor_label) VALUES (:id, :delta, :delta, 'initial', '',"
-                                  " :actor::bigint, :label)"_s);
-        ledger.bind(u":id"_s, id);
-        ledger.bind(u":delta"_s, input.initialStock);
-        ledger.bind(u":actor"_s, actor.userId ? QVariant(*actor.userId) : QVariant());
-        ledger.bind(u":label"_s, actor.label);
-        if (auto ok = ledger.exec(); !ok)
+        if (auto ok = recordMovement(*conn, {id, input.initialStock, input.initialStock, u"initial"_s, {}, {}}, actor);
+            !ok)
             return std::unexpected(ok.error());
     }
     auto after = rowJson(*conn, u"products"_s, id);
@@ -588,17 +583,7 @@ Result<Product> CatalogService::adjustStock(qint64 id, int delta, const QString 
     const qint64 before = update.value(0).toLongLong();
     const qint64 after = update.value(1).toLongLong();
 
-    auto ledger = conn->query(u"INSERT INTO inventory_movements (product_id, delta, stock_after, reason, note,"
-                              " actor_id, actor_label) VALUES (:id, :delta, :after, :reason, :note,"
-                              " :actor::bigint, :label)"_s);
-    ledger.bind(u":id"_s, id);
-    ledger.bind(u":delta"_s, delta);
-    ledger.bind(u":after"_s, after);
-    ledger.bind(u":reason"_s, reason);
-    ledger.bind(u":note"_s, note);
-    ledger.bind(u":actor"_s, actor.userId ? QVariant(*actor.userId) : QVariant());
-    ledger.bind(u":label"_s, actor.label);
-    if (auto ok = ledger.exec(); !ok)
+    if (auto ok = recordMovement(*conn, {id, delta, after, reason, note, {}}, actor); !ok)
         return std::unexpected(ok.error());
     if (auto ok = audit::record(*conn, actor,
                                 {u"product.stock_adjust"_s, u"product"_s, QString::number(id),

@@ -1,6 +1,7 @@
 #include "orderservice.h"
 
 #include "audit/auditlog.h"
+#include "catalog/ledger.h"
 #include "core/money.h"
 #include "core/logging.h"
 #include "db/database.h"
@@ -182,20 +183,36 @@ Status releaseStock(db::Connection &conn, const Order &order, const Actor &actor
             return ok;
         if (!update.next())
             continue;
-        auto ledger = conn.query(u"INSERT INTO inventory_movements (product_id, delta, stock_after, reason, note,"
-                                 " order_id, actor_id, actor_label) VALUES (:id, :qty, :after, 'cancellation', :note,"
-                                 " :order, :actor::bigint, :label)"_s);
-        ledger.bind(u":id"_s, *line.productId);
-        ledger.bind(u":qty"_s, line.quantity);
-        ledger.bind(u":after"_s, update.value(0).toLongLong());
-        ledger.bind(u":note"_s, note);
-        ledger.bind(u":order"_s, order.id);
-        ledger.bind(u":actor"_s, actor.userId ? QVariant(*actor.userId) : QVariant());
-        ledger.bind(u":label"_s, actor.label);
-        if (auto ok = ledger.exec(); !ok)
+        if (auto ok = catalog::recordMovement(conn,
+                                              {*line.productId, line.quantity, update.value(0).toLongLong(),
+                                               u"cancellation"_s, note, order.id},
+                                              actor);
+            !ok)
             return ok;
     }
     return {};
+}
+
+// One row of payments; false when the provider's reference was recorded before.
+Result<bool> insertPayment(db::Connection &conn, const Order &order, const Payment &payment, const Actor &actor)
+{
+    auto q = conn.query(u"INSERT INTO payments (order_id, kind, provider, provider_ref, amount_cents, currency, status,"
+                        " reason, actor_id, actor_label) VALUES (:order, :kind, :provider, NULLIF(:ref, ''), :amount,"
+                        " :currency, :status, :reason, :actor::bigint, :label)"
+                        " ON CONFLICT (provider, provider_ref) DO NOTHING RETURNING id"_s);
+    q.bind(u":order"_s, order.id);
+    q.bind(u":kind"_s, payment.kind);
+    q.bind(u":provider"_s, payment.provider);
+    q.bind(u":ref"_s, payment.providerRef);
+    q.bind(u":amount"_s, payment.amountCents);
+    q.bind(u":currency"_s, order.currency);
+    q.bind(u":status"_s, payment.status);
+    q.bind(u":reason"_s, payment.reason.left(500));
+    q.bind(u":actor"_s, actor.userId ? QVariant(*actor.userId) : QVariant());
+    q.bind(u":label"_s, actor.label);
+    if (auto ok = q.exec(); !ok)
+        return std::unexpected(ok.error());
+    return q.next();
 }
 
 QByteArray stateJson(const Order &order)
@@ -517,16 +534,9 @@ Result<Order> OrderService::checkout(qint64 userId, const CheckoutInput &rawInpu
         item.bind(u":total"_s, line->priceCents * line->quantity);
         if (auto ok = item.exec(); !ok)
             return std::unexpected(ok.error());
-        auto ledger = conn->query(u"INSERT INTO inventory_movements (product_id, delta, stock_after, reason, note,"
-                                  " order_id, actor_id, actor_label) VALUES (:product, :delta, :after, 'sale', '',"
-                                  " :order, :actor, :label)"_s);
-        ledger.bind(u":product"_s, line->productId);
-        ledger.bind(u":delta"_s, -line->quantity);
-        ledger.bind(u":after"_s, stockAfter);
-        ledger.bind(u":order"_s, orderId);
-        ledger.bind(u":actor"_s, userId);
-        ledger.bind(u":label"_s, accountEmail);
-        if (auto ok = ledger.exec(); !ok)
+        if (auto ok = catalog::recordMovement(*conn, {line->productId, -line->quantity, stockAfter, u"sale"_s, {}, orderId},
+                                              customer);
+            !ok)
             return std::unexpected(ok.error());
     }
     if (auto ok = addEvent(*conn, orderId, QString(), QString::fromLatin1(status::PendingPayment), customer,
@@ -897,20 +907,11 @@ Status OrderService::recordPayment(db::Connection &connection, const Order &lock
 {
     if (amountCents <= 0)
         return fail(Error::internal(u"a payment needs a positive amount"_s));
-    auto q = connection.query(u"INSERT INTO payments (order_id, kind, provider, provider_ref, amount_cents, currency,"
-                              " status, actor_id, actor_label) VALUES (:order, 'payment', :provider, NULLIF(:ref, ''),"
-                              " :amount, :currency, 'succeeded', :actor::bigint, :label)"
-                              " ON CONFLICT (provider, provider_ref) DO NOTHING RETURNING id"_s);
-    q.bind(u":order"_s, locked.id);
-    q.bind(u":provider"_s, provider);
-    q.bind(u":ref"_s, providerRef);
-    q.bind(u":amount"_s, amountCents);
-    q.bind(u":currency"_s, locked.currency);
-    q.bind(u":actor"_s, actor.userId ? QVariant(*actor.userId) : QVariant());
-    q.bind(u":label"_s, actor.label);
-    if (auto ok = q.exec(); !ok)
-        return ok;
-    if (!q.next())
+    auto inserted = insertPayment(connection, locked, {0, u"payment"_s, provider, providerRef, amountCents,
+                                                       u"succeeded"_s, QString(), QString(), {}}, actor);
+    if (!inserted)
+        return std::unexpected(inserted.error());
+    if (!*inserted)
         return {}; // this provider reference was recorded before
     const QString amount = amountText(amountCents, locked.currency);
     if (locked.status == QLatin1StringView(status::PendingPayment))
@@ -943,18 +944,11 @@ Status OrderService::recordPaymentFailure(db::Connection &connection, const Orde
     // A late failure report never undoes a payment that succeeded.
     if (locked.status != QLatin1StringView(status::PendingPayment) || locked.paymentStatus == "paid"_L1)
         return {};
-    auto q = connection.query(u"INSERT INTO payments (order_id, kind, provider, amount_cents, currency, status, reason,"
-                              " actor_id, actor_label) VALUES (:order, 'payment', :provider, :amount, :currency,"
-                              " 'failed', :reason, :actor::bigint, :label)"_s);
-    q.bind(u":order"_s, locked.id);
-    q.bind(u":provider"_s, provider);
-    q.bind(u":amount"_s, std::max<qint64>(locked.totalCents, 1));
-    q.bind(u":currency"_s, locked.currency);
-    q.bind(u":reason"_s, reason.left(500));
-    q.bind(u":actor"_s, actor.userId ? QVariant(*actor.userId) : QVariant());
-    q.bind(u":label"_s, actor.label);
-    if (auto ok = q.exec(); !ok)
-        return ok;
+    if (auto ok = insertPayment(connection, locked, {0, u"payment"_s, provider, QString(),
+                                                     std::max<qint64>(locked.totalCents, 1), u"failed"_s, reason, QString(), {}},
+                                actor);
+        !ok)
+        return std::unexpected(ok.error());
     auto update = connection.query(u"UPDATE orders SET payment_status = 'failed', version = version + 1 WHERE id = :id"_s);
     update.bind(u":id"_s, locked.id);
     if (auto ok = update.exec(); !ok)
@@ -983,21 +977,11 @@ Status OrderService::recordRefund(db::Connection &connection, const Order &locke
     if (amountCents > locked.totalCents - locked.refundedCents)
         return fail(Error(Error::Kind::Conflict, u"The refund is larger than what is left to refund"_s,
                           u"NOT_REFUNDABLE"_s));
-    auto q = connection.query(u"INSERT INTO payments (order_id, kind, provider, provider_ref, amount_cents, currency,"
-                              " status, reason, actor_id, actor_label) VALUES (:order, 'refund', :provider,"
-                              " NULLIF(:ref, ''), :amount, :currency, 'succeeded', :reason, :actor::bigint, :label)"
-                              " ON CONFLICT (provider, provider_ref) DO NOTHING RETURNING id"_s);
-    q.bind(u":order"_s, locked.id);
-    q.bind(u":provider"_s, provider);
-    q.bind(u":ref"_s, providerRef);
-    q.bind(u":amount"_s, amountCents);
-    q.bind(u":currency"_s, locked.currency);
-    q.bind(u":reason"_s, reason.left(500));
-    q.bind(u":actor"_s, actor.userId ? QVariant(*actor.userId) : QVariant());
-    q.bind(u":label"_s, actor.label);
-    if (auto ok = q.exec(); !ok)
-        return ok;
-    if (!q.next())
+    auto inserted = insertPayment(connection, locked, {0, u"refund"_s, provider, providerRef, amountCents,
+                                                       u"succeeded"_s, reason, QString(), {}}, actor);
+    if (!inserted)
+        return std::unexpected(inserted.error());
+    if (!*inserted)
         return {}; // recorded before (the admin's refund, then the provider's webhook)
     const qint64 refunded = locked.refundedCents + amountCents;
     const bool full = refunded == locked.totalCents;

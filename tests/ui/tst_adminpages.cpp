@@ -136,7 +136,8 @@ private slots:
     {
         MainWindow window(*m_runtime);
         QCOMPARE(sidebarTitles(window),
-                 QStringList({u"Server"_s, u"Products"_s, u"Users"_s, u"Audit log"_s, u"Outbox"_s}));
+                 QStringList({u"Server"_s, u"Products"_s, u"Orders"_s, u"Inventory"_s, u"Users"_s, u"Audit log"_s,
+                             u"Outbox"_s}));
         QVERIFY(window.usersPage());
         QCOMPARE(window.actor().label, u"desktop"_s);
         QVERIFY(!window.actor().userId);
@@ -147,7 +148,7 @@ private slots:
     {
         MainWindow window(*m_runtime);
         window.setSignedInUser(m_staff);
-        QCOMPARE(sidebarTitles(window), QStringList({u"Server"_s, u"Products"_s}));
+        QCOMPARE(sidebarTitles(window), QStringList({u"Server"_s, u"Products"_s, u"Orders"_s, u"Inventory"_s}));
         QVERIFY(!window.usersPage());
         QVERIFY(!window.auditPage());
         QVERIFY(!window.outboxPage());
@@ -176,7 +177,7 @@ private slots:
     {
         MainWindow window(*m_runtime);
         window.setSignedInUser(m_admin);
-        QCOMPARE(sidebarTitles(window).size(), 5);
+        QCOMPARE(sidebarTitles(window).size(), 7);
         UsersPage *page = window.usersPage();
         QVERIFY(page);
         QCOMPARE(page->actor().label, u"admin@shop.test"_s);

@@ -76,13 +76,15 @@ private slots:
 
         auto *sidebar = window.findChild<QListWidget *>(u"sidebar"_s);
         QVERIFY(sidebar);
-        // Server, then Products (the runtime has a catalog), then the admin pages
+        // Server, then Products, Orders and Inventory (the runtime has a catalog), then the admin pages
         // (no one is signed in here, so all of them).
-        QCOMPARE(sidebar->count(), 5);
+        QCOMPARE(sidebar->count(), 7);
         QCOMPARE(sidebar->item(1)->text(), u"Products"_s);
-        QCOMPARE(sidebar->item(2)->text(), u"Users"_s);
-        QCOMPARE(sidebar->item(3)->text(), u"Audit log"_s);
-        QCOMPARE(sidebar->item(4)->text(), u"Outbox"_s);
+        QCOMPARE(sidebar->item(2)->text(), u"Orders"_s);
+        QCOMPARE(sidebar->item(3)->text(), u"Inventory"_s);
+        QCOMPARE(sidebar->item(4)->text(), u"Users"_s);
+        QCOMPARE(sidebar->item(5)->text(), u"Audit log"_s);
+        QCOMPARE(sidebar->item(6)->text(), u"Outbox"_s);
         QCOMPARE(sidebar->currentRow(), 0);
         auto *pages = window.findChild<QStackedWidget *>(u"pages"_s);
         QVERIFY(pages);
