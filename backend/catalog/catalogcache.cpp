@@ -1,6 +1,11 @@
 #include "catalogcache.h"
 
 #include <QCryptographicHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <algorithm>
 
 #include <mutex>
 
@@ -43,6 +48,7 @@ void CatalogCache::insert(const QByteArray &key, Entry entry, quint64 generation
 {
     if (!serving())
         return;
+    entry.productIds = productIdsOf(entry.body); // before the lock: a parse is not free
     Shard &shard = shardFor(key);
     const qint64 size = key.size() + entry.body.size() + entry.etag.size();
     std::unique_lock lock(shard.lock);
@@ -74,6 +80,58 @@ void CatalogCache::invalidateAll()
         shard.entries.clear();
         shard.bytes = 0;
     }
+}
+
+void CatalogCache::invalidateProducts(QList<qint64> ids)
+{
+    if (ids.isEmpty())
+        return invalidateAll();
+    std::sort(ids.begin(), ids.end());
+    m_generation.fetch_add(1, std::memory_order_acq_rel);
+    m_invalidations.fetch_add(1, std::memory_order_relaxed);
+    const auto shows = [&ids](const Entry &entry) {
+        auto a = ids.cbegin();
+        auto b = entry.productIds.cbegin();
+        while (a != ids.cend() && b != entry.productIds.cend()) {
+            if (*a == *b)
+                return true;
+            *a < *b ? ++a : ++b;
+        }
+        return false;
+    };
+    for (Shard &shard : m_shards) {
+        std::unique_lock lock(shard.lock);
+        for (auto it = shard.entries.begin(); it != shard.entries.end();) {
+            if (shows(*it)) {
+                shard.bytes -= it.key().size() + it->body.size() + it->etag.size();
+                it = shard.entries.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+}
+
+QList<qint64> CatalogCache::productIdsOf(const QByteArray &body)
+{
+    const QJsonValue data = QJsonDocument::fromJson(body).object().value(QLatin1StringView("data"));
+    QList<qint64> ids;
+    const auto add = [&ids](const QJsonValue &product) {
+        const QJsonObject o = product.toObject();
+        if (o.contains(QLatin1StringView("sku"))) // a product, not a category
+            ids.append(o.value(QLatin1StringView("id")).toInteger());
+    };
+    if (data.isArray()) {
+        for (const QJsonValue &v : data.toArray())
+            add(v);
+    } else if (data.toObject().contains(QLatin1StringView("products"))) {
+        for (const QJsonValue &v : data.toObject().value(QLatin1StringView("products")).toArray())
+            add(v);
+    } else {
+        add(data);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
 }
 
 CatalogCache::Stats CatalogCache::stats() const

@@ -2,6 +2,7 @@
 
 #include <QByteArray>
 #include <QHash>
+#include <QList>
 
 #include <array>
 #include <atomic>
@@ -28,6 +29,7 @@ public:
     {
         QByteArray body;
         QByteArray etag;
+        QList<qint64> productIds; // the products the body shows, sorted (set by insert())
     };
 
     struct Stats
@@ -58,11 +60,18 @@ public:
     // the shard first (catalog keys are few; a simple bound beats LRU bookkeeping).
     void insert(const QByteArray &key, Entry entry, quint64 generation);
     void invalidateAll();
+    // A stock-only change of these products (a sale, a cancellation): drops just the
+    // entries that show one of them; category lists and pages of other products stay.
+    // Bumps the generation like invalidateAll(), so no read racing it is stored.
+    void invalidateProducts(QList<qint64> ids);
 
     Stats stats() const;
 
     // A strong validator for a body: same bytes, same tag on every instance.
     static QByteArray etagFor(const QByteArray &body);
+    // The ids of the products a catalog body ({"success":true,"data":...}) shows: a
+    // product, a list of them, or a page's "products"; none for categories.
+    static QList<qint64> productIdsOf(const QByteArray &body);
 
 private:
     struct Shard

@@ -297,10 +297,16 @@ void OrderService::setPaymentProvider(payments::PaymentProvider *provider)
     m_provider = provider ? provider : &manual;
 }
 
-void OrderService::stockChanged() const
+void OrderService::stockChanged(const QList<OrderLine> &lines) const
 {
-    if (m_stockChanged)
-        m_stockChanged();
+    if (!m_stockChanged)
+        return;
+    QList<qint64> ids;
+    for (const OrderLine &line : lines) {
+        if (line.productId)
+            ids.append(*line.productId);
+    }
+    m_stockChanged(ids);
 }
 
 Status OrderService::notifyCustomer(db::Connection &connection, const Order &order, const QString &kind,
@@ -554,7 +560,7 @@ Result<Order> OrderService::checkout(qint64 userId, const CheckoutInput &rawInpu
         return std::unexpected(ok.error());
     if (auto ok = tx.commit(); !ok)
         return std::unexpected(ok.error());
-    stockChanged();
+    stockChanged(order->lines);
     return order;
 }
 
@@ -658,7 +664,7 @@ Result<Order> OrderService::cancelByCustomer(qint64 userId, qint64 orderId, cons
                             Actor{userId, order->email, u"storefront"_s});
     });
     if (result)
-        stockChanged();
+        stockChanged(result->lines);
     return result;
 }
 
@@ -793,7 +799,7 @@ Result<Order> OrderService::transition(qint64 orderId, const TransitionInput &in
         return after;
     });
     if (result && input.action == Action::Cancel)
-        stockChanged();
+        stockChanged(result->lines);
     return result;
 }
 
@@ -859,14 +865,15 @@ Result<Order> OrderService::refund(qint64 orderId, qint64 amountCents, const QSt
             return std::unexpected(ok.error());
         return after;
     });
-    if (released)
-        stockChanged();
+    if (released && result)
+        stockChanged(result->lines);
     return result;
 }
 
 Result<int> OrderService::expireUnpaid(int limit)
 {
     const Actor system{std::nullopt, u"system"_s, u"expiry job"_s};
+    QList<OrderLine> released;
     auto result = inTransaction<int>(m_database, [&](db::Connection &conn) -> Result<int> {
         // Another instance's job skips what this one holds, and vice versa; the status
         // is re-checked under the lock, so an order paid a moment ago stays paid.
@@ -879,6 +886,7 @@ Result<int> OrderService::expireUnpaid(int limit)
         while (due.next())
             ids.append(due.value(0).toLongLong());
         int expired = 0;
+        released.clear(); // a retried transaction starts over
         for (qint64 id : ids) {
             auto order = loadOrder(conn, id, true);
             if (!order)
@@ -888,12 +896,13 @@ Result<int> OrderService::expireUnpaid(int limit)
             auto cancelled = cancelLocked(conn, *order, u"Payment window expired; stock released"_s, system);
             if (!cancelled)
                 return std::unexpected(cancelled.error());
+            released.append(cancelled->lines);
             ++expired;
         }
         return expired;
     });
     if (result && *result > 0)
-        stockChanged();
+        stockChanged(released);
     return result;
 }
 

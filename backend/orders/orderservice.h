@@ -47,9 +47,13 @@ public:
     // through it. Defaults to manual.
     void setPaymentProvider(payments::PaymentProvider *provider);
     payments::PaymentProvider *paymentProvider() const { return m_provider; }
-    // Called after every committed change to stock (checkout, cancel, expiry), on the
-    // caller's thread: the runtime drops its catalog cache (stock is in the product).
-    void setStockChangeHook(std::function<void()> hook) { m_stockChanged = std::move(hook); }
+    // Called after every committed change to stock (checkout, cancel, expiry) with the
+    // products concerned, on the caller's thread: the runtime drops the cached catalog
+    // pages that show them (stock is in the product).
+    void setStockChangeHook(std::function<void(const QList<qint64> &productIds)> hook)
+    {
+        m_stockChanged = std::move(hook);
+    }
     // The storefront's address for links in order mail ("https://shop.example.com").
     void setPublicUrl(const QString &url) { m_publicUrl = url; }
 
@@ -111,7 +115,7 @@ public:
 private:
     Result<Order> cancelLocked(db::Connection &connection, const Order &locked, const QString &note,
                                const Actor &actor);
-    void stockChanged() const;
+    void stockChanged(const QList<OrderLine> &lines) const;
     // Queues the customer's mail about `order` (placed, shipped, cancelled, refunded) in
     // the outbox, inside the caller's transaction.
     Status notifyCustomer(db::Connection &connection, const Order &order, const QString &kind,
@@ -120,7 +124,7 @@ private:
     db::Database &m_database;
     Options m_options;
     payments::PaymentProvider *m_provider;
-    std::function<void()> m_stockChanged;
+    std::function<void(const QList<qint64> &)> m_stockChanged;
     QString m_publicUrl;
 };
 

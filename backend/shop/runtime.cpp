@@ -138,7 +138,7 @@ Status Runtime::openDatabase()
     m_orders = std::make_unique<orders::OrderService>(*m_database, orderOptions);
     m_orders->setPaymentProvider(m_paymentProvider.get());
     // A sale or a release changes a product's stock, which is in its cached JSON.
-    m_orders->setStockChangeHook([cache] { cache->invalidateAll(); });
+    m_orders->setStockChangeHook([cache](const QList<qint64> &ids) { cache->invalidateProducts(ids); });
     m_carts = std::make_unique<orders::CartService>(*m_database);
     return {};
 }
@@ -169,15 +169,21 @@ Status Runtime::startCatalogListener()
                          const bool orders = channel == "shopdesk_orders"_L1;
                          if (channel != "shopdesk_catalog"_L1 && !orders)
                              return;
-                         if (!orders)
-                             cache->invalidateAll();
                          const qsizetype space = payload.indexOf(u' ');
-                         const QString table = space < 0 ? payload : payload.left(space);
+                         QString table = space < 0 ? payload : payload.left(space);
                          QList<qint64> ids;
                          if (space >= 0) {
                              for (const QStringView id : QStringView(payload).mid(space + 1).split(u','))
                                  if (const qint64 v = id.toLongLong(); v > 0)
                                      ids.append(v);
+                         }
+                         // "stock 4,17": only those products' stock changed (a sale), so
+                         // only the pages showing them go; anything else drops them all.
+                         if (table == "stock"_L1) {
+                             cache->invalidateProducts(ids);
+                             table = u"products"_s;
+                         } else if (!orders) {
+                             cache->invalidateAll();
                          }
                          Q_EMIT events->changed(table, ids);
                      }, Qt::DirectConnection);

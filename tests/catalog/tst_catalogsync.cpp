@@ -147,6 +147,46 @@ private slots:
         QCOMPARE(ids, (QList<qint64>{10, 11}));
     }
 
+    // A sale changes only stock: the other instance drops just the pages that show the
+    // product; the categories and other products' pages stay cached. Any other change
+    // drops everything.
+    void stockChangeDropsOnlyThePagesShowingTheProduct()
+    {
+        const auto stockOf = [](const Runtime &runtime, qint64 id) {
+            return getData(runtime, "/api/products/" + QByteArray::number(id)).value(u"stock"_s).toInt();
+        };
+        const auto warm = [&] {
+            for (int i = 0; i < 2; ++i) {
+                stockOf(*m_b, 21);
+                stockOf(*m_b, 22);
+                getData(*m_b, "/api/products?per_page=5"); // ids 4..8 (1-3 are inactive)
+                rawRequest(m_b->http()->port(), "GET /api/categories HTTP/1.1\r\nHost: t\r\n\r\n");
+            }
+        };
+        warm();
+        const int before = stockOf(*m_b, 21);
+        QSignalSpy spy(m_b->catalogEvents(), &catalog::CatalogEvents::changed);
+        sql(u"UPDATE products SET stock = stock + 5 WHERE id = 21"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(stockOf(*m_b, 21), before + 5, 1000);
+        QCOMPARE(spy.first().at(0).toString(), u"products"_s); // the desktop still hears "products"
+        QCOMPARE(spy.first().at(1).value<QList<qint64>>(), QList<qint64>{21});
+        const auto s = m_b->catalogCache()->stats();
+        stockOf(*m_b, 22);
+        getData(*m_b, "/api/products?per_page=5");
+        rawRequest(m_b->http()->port(), "GET /api/categories HTTP/1.1\r\nHost: t\r\n\r\n");
+        QCOMPARE(m_b->catalogCache()->stats().hits, s.hits + 3);
+        QCOMPARE(m_b->catalogCache()->stats().misses, s.misses);
+
+        // A price change is not stock-only: every page goes.
+        warm();
+        sql(u"UPDATE products SET price_cents = price_cents + 1, stock = stock - 1 WHERE id = 21"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(stockOf(*m_b, 21), before + 4, 1000);
+        const auto t = m_b->catalogCache()->stats();
+        stockOf(*m_b, 22);
+        QVERIFY(m_b->catalogCache()->stats().misses > t.misses);
+        QCOMPARE(m_b->catalogCache()->stats().hits, t.hits);
+    }
+
     void cacheStepsAsideWhileDeaf()
     {
         catalog::CatalogCache *cache = m_b->catalogCache();

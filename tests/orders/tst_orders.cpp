@@ -32,6 +32,7 @@ private:
     int m_skus = 0;
     int m_users = 0;
     int m_stockChanges = 0;
+    QList<qint64> m_stockChangedIds;
 
     std::unique_ptr<db::Database> openPool(int size)
     {
@@ -130,7 +131,10 @@ private slots:
         m_catalog = std::make_unique<catalog::CatalogService>(*m_db);
         m_carts = std::make_unique<CartService>(*m_db);
         m_orders = std::make_unique<OrderService>(*m_db);
-        m_orders->setStockChangeHook([this] { ++m_stockChanges; });
+        m_orders->setStockChangeHook([this](const QList<qint64> &ids) {
+            ++m_stockChanges;
+            m_stockChangedIds = ids;
+        });
     }
 
     void cleanupTestCase()
@@ -174,6 +178,7 @@ private slots:
         QCOMPARE(scalar(u"SELECT count(*) FROM inventory_movements WHERE reason = 'sale' AND order_id = %1"_s.arg(order->id)),
                  qint64(2));
         QVERIFY(m_stockChanges > before);
+        QCOMPARE(m_stockChangedIds, QList<qint64>({mug, pen}));
         // The confirmation waits in the outbox, committed with the order.
         QCOMPARE(scalar(u"SELECT count(*) FROM email_outbox WHERE kind = 'order_placed' AND to_address = '%1'"
                         " AND subject LIKE '%%2%' AND body_text LIKE '%Mug%'"_s.arg(order->email, order->number())),
