@@ -159,7 +159,22 @@ Result<Session> AuthService::login(const QString &emailText, const QString &pass
     if (!conn)
         return std::unexpected(conn.error());
     if (!found) {
+        // The same round trips as a wrong password for an account (lock the row, count
+        // the failure, record it, commit), on no row: the answer's timing tells nothing.
+        db::Transaction tx(*conn);
+        if (auto ok = tx.begin(); !ok)
+            return std::unexpected(ok.error());
+        auto state = conn->query(u"SELECT failed_logins, lockouts, locked_until FROM users WHERE id = :id FOR UPDATE"_s);
+        state.bind(u":id"_s, qint64(-1));
+        if (auto ok = state.exec(); !ok)
+            return std::unexpected(ok.error());
+        auto update = conn->query(u"UPDATE users SET failed_logins = failed_logins + 1 WHERE id = :id"_s);
+        update.bind(u":id"_s, qint64(-1));
+        if (auto ok = update.exec(); !ok)
+            return std::unexpected(ok.error());
         recordLogin(*conn, std::nullopt, *email, false, u"unknown email"_s, client);
+        if (auto ok = tx.commit(); !ok)
+            return std::unexpected(ok.error());
         return fail(invalidCredentials());
     }
     User user = *found;
@@ -182,10 +197,42 @@ Result<Session> AuthService::login(const QString &emailText, const QString &pass
             return std::unexpected(checked.error());
         secondFactorOk = *checked;
     }
+    // The cost was raised since this hash was made: upgrade it now that we hold the
+    // password (hashed before the transaction: bcrypt must not run under a row lock).
+    QByteArray rehashed;
+    if (passwordOk && secondFactorOk && Passwords::needsRehash(hash, m_options.bcryptCost)) {
+        if (auto fresh = Passwords::hash(password, m_options.bcryptCost))
+            rehashed = *fresh;
+    }
+
+    // The verdict is taken under the account's row lock, on its state as it is now:
+    // sign-ins for one account run in parallel on the worker pool, and each read the
+    // counters before its bcrypt. Without the lock four of them could each see four
+    // failures and none lock, or each lock and double the next lock's length.
+    db::Transaction tx(*conn);
+    if (auto ok = tx.begin(); !ok)
+        return std::unexpected(ok.error());
+    auto state = conn->query(u"SELECT failed_logins, lockouts, locked_until FROM users WHERE id = :id FOR UPDATE"_s);
+    state.bind(u":id"_s, user.id);
+    if (auto ok = state.exec(); !ok)
+        return std::unexpected(ok.error());
+    if (!state.next())
+        return fail(invalidCredentials()); // deleted meanwhile
+    const int failedBefore = state.value(0).toInt();
+    lockouts = state.value(1).toInt();
+    const QDateTime lockedUntil = state.value(2).toDateTime();
+    if (lockedUntil.isValid() && lockedUntil > QDateTime::currentDateTimeUtc()) {
+        // Locked by a parallel attempt while this one hashed: the answer says nothing
+        // about this password, right or wrong.
+        recordLogin(*conn, user.id, user.email, false, u"locked"_s, client);
+        if (auto ok = tx.commit(); !ok)
+            return std::unexpected(ok.error());
+        return fail(locked(lockedUntil));
+    }
     if (!passwordOk || !secondFactorOk) {
         // Escalating lockout (ASVS 2.2.1): every `threshold` failures in a row lock the
         // account for base * 2^n, capped; the counter restarts after each lock.
-        const int failures = user.failedLogins + 1;
+        const int failures = failedBefore + 1;
         const bool lockNow = failures >= m_options.lockoutThreshold;
         const qint64 lockSeconds =
             qMin<qint64>(m_options.lockoutMax.count(),
@@ -200,6 +247,8 @@ Result<Session> AuthService::login(const QString &emailText, const QString &pass
             return std::unexpected(ok.error());
         const QString what = passwordOk ? u"wrong second factor"_s : u"wrong password"_s;
         recordLogin(*conn, user.id, user.email, false, lockNow ? what + u"; locked"_s : what, client);
+        if (auto ok = tx.commit(); !ok)
+            return std::unexpected(ok.error());
         if (lockNow)
             qCWarning(lcApp).noquote() << "account" << user.id << "locked for" << lockSeconds << "s after"
                                        << failures << "failed sign-ins, the last from" << client.address;
@@ -209,19 +258,11 @@ Result<Session> AuthService::login(const QString &emailText, const QString &pass
     }
     if (user.disabled) {
         recordLogin(*conn, user.id, user.email, false, u"disabled"_s, client);
+        if (auto ok = tx.commit(); !ok)
+            return std::unexpected(ok.error());
         return fail(Error(Error::Kind::Forbidden, u"This account is disabled"_s, u"ACCOUNT_DISABLED"_s));
     }
 
-    // The cost was raised since this hash was made: upgrade it now that we hold the
-    // password (hashed before the transaction, for the same reason as above).
-    QByteArray rehashed;
-    if (Passwords::needsRehash(hash, m_options.bcryptCost)) {
-        if (auto fresh = Passwords::hash(password, m_options.bcryptCost))
-            rehashed = *fresh;
-    }
-    db::Transaction tx(*conn);
-    if (auto ok = tx.begin(); !ok)
-        return std::unexpected(ok.error());
     auto success = conn->query(u"UPDATE users SET failed_logins = 0, lockouts = 0, locked_until = NULL,"
                                " last_login_at = now(), password_hash = coalesce(:rehash, password_hash)"
                                " WHERE id = :id"_s);

@@ -14,6 +14,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
+#include <QtConcurrent>
 
 using namespace Qt::StringLiterals;
 using namespace shop;
@@ -234,6 +235,31 @@ private slots:
         auto ok = login(u"cal@example.com"_s, u"correct horse battery"_s);
         QCOMPARE(ok->status, 200);
         QCOMPARE(scalar(u"SELECT lockouts + failed_logins FROM users WHERE email = 'cal@example.com'"_s), qint64(0));
+    }
+
+    // Sign-ins run in parallel on the worker pool; the lock still comes after exactly
+    // five failures, once, and the attempts caught behind it learn nothing.
+    void parallelFailuresLockOnce()
+    {
+        registerUser(u"par@example.com"_s);
+        QList<QFuture<int>> attempts;
+        for (int i = 0; i < 10; ++i)
+            attempts.append(QtConcurrent::run([this] { return login(u"par@example.com"_s, u"bad guess number"_s)->status; }));
+        int refused = 0, locked = 0;
+        for (auto &a : attempts) {
+            const int status = a.result();
+            refused += status == 401 ? 1 : 0;
+            locked += status == 429 ? 1 : 0;
+        }
+        QCOMPARE(refused, 5);
+        QCOMPARE(locked, 5);
+        QCOMPARE(scalar(u"SELECT lockouts FROM users WHERE email = 'par@example.com'"_s), qint64(1));
+        QCOMPARE(scalar(u"SELECT count(*) FROM login_events WHERE email = 'par@example.com'"
+                        " AND reason LIKE 'wrong password%'"_s),
+                 qint64(5));
+        QCOMPARE(scalar(u"SELECT count(*) FROM login_events WHERE email = 'par@example.com'"
+                        " AND reason = 'wrong password; locked'"_s),
+                 qint64(1));
     }
 
     void accountRateLimitHoldsForUnknownEmailsToo()
