@@ -29,6 +29,9 @@ public:
 
     virtual ~RateLimiter() = default;
     virtual Result<Decision> take(const QByteArray &key, const Rule &rule) = 0;
+    // True when take() never waits on anything outside the process, so it may run on
+    // an I/O thread (a refused sign-in then costs no worker and waits behind no bcrypt).
+    virtual bool answersInline() const { return false; }
     // Forget a key (an admin lifting a lock, a successful sign-in).
     virtual void reset(const QByteArray &key) = 0;
 };
@@ -37,6 +40,7 @@ class LocalRateLimiter : public RateLimiter
 {
 public:
     Result<Decision> take(const QByteArray &key, const Rule &rule) override;
+    bool answersInline() const override { return true; }
     void reset(const QByteArray &key) override;
 
     // Buckets held now (for /metrics and tests).

@@ -35,6 +35,34 @@ Status throttle(const AuthRoutesContext *context, const QByteArray &key, const a
     return {};
 }
 
+// A bcrypt route whose rate limits are checked first: on the I/O thread when the
+// limiter is in process, so a storm's refusals cost no worker and never queue behind
+// the hashing they are there to prevent; else (Redis) on the worker, before `handler`.
+// `limits` sees the request's JSON body; a body it cannot use is left to `handler`.
+void addThrottled(Router &router, const QString &pattern, const AuthRoutesContext *context,
+                  std::function<Status(const Request &, const QJsonObject &)> limits, Handler handler)
+{
+    auto gate = [limits = std::move(limits)](const Request &request) -> Status {
+        auto body = jsonObject(request);
+        if (!body)
+            return {}; // the handler answers what is wrong with it
+        return limits(request, *body);
+    };
+    if (context->limiter->answersInline()) {
+        router.gated("POST", pattern, [gate](const Request &request) -> std::optional<Response> {
+            if (auto ok = gate(request); !ok)
+                return Response::error(ok.error());
+            return std::nullopt;
+        }, std::move(handler));
+        return;
+    }
+    router.post(pattern, [gate, handler = std::move(handler)](const Request &request) {
+        if (auto ok = gate(request); !ok)
+            return Response::error(ok.error());
+        return handler(request);
+    }, Execution::Worker);
+}
+
 auth::ClientInfo clientOf(const AuthRoutesContext *context, const Request &request)
 {
     return {context->clientAddress.of(request).toString(), QString::fromUtf8(request.header("user-agent"))};
@@ -197,7 +225,9 @@ AdminGuard tokenGuard(auth::AuthService *service, QStringList roles)
 
 void addAuthRoutes(Router &router, const AuthRoutesContext *context)
 {
-    router.post(u"/api/auth/register"_s, [context](const Request &request) {
+    addThrottled(router, u"/api/auth/register"_s, context, [context](const Request &request, const QJsonObject &) {
+        return throttle(context, "register|" + clientOf(context, request).address.toUtf8(), AddressRule);
+    }, [context](const Request &request) {
         auto body = jsonObject(request);
         if (!body)
             return Response::error(body.error());
@@ -210,16 +240,21 @@ void addAuthRoutes(Router &router, const AuthRoutesContext *context)
         if (auto ok = in.status(); !ok)
             return Response::error(ok.error());
         const auth::ClientInfo client = clientOf(context, request);
-        if (auto ok = throttle(context, "register|" + client.address.toUtf8(), AddressRule); !ok)
-            return Response::error(ok.error());
         auto session = context->service->registerCustomer(*email, *password, first.value_or(QString()),
                                                           last.value_or(QString()), client);
         if (!session)
             return Response::error(session.error());
         return sessionResponse(context, *session, 201);
-    }, Execution::Worker);
+    });
 
-    router.post(u"/api/auth/login"_s, [context](const Request &request) {
+    addThrottled(router, u"/api/auth/login"_s, context, [context](const Request &request, const QJsonObject &body) {
+        if (auto ok = throttle(context, "login-ip|" + clientOf(context, request).address.toUtf8(), AddressRule); !ok)
+            return ok;
+        const QJsonValue email = body.value(u"email"_s);
+        if (!email.isString())
+            return Status(); // MISSING_FIELDS or VALIDATION_FAILED from the handler
+        return throttle(context, "login-acct|" + email.toString().trimmed().toLower().toUtf8(), AccountRule);
+    }, [context](const Request &request) {
         auto body = jsonObject(request);
         if (!body)
             return Response::error(body.error());
@@ -231,16 +266,12 @@ void addAuthRoutes(Router &router, const AuthRoutesContext *context)
         const auto recovery = in.string(u"recovery_code"_s, 40);
         if (auto ok = in.status(); !ok)
             return Response::error(ok.error());
-        const auth::ClientInfo client = clientOf(context, request);
-        if (auto ok = throttle(context, "login-ip|" + client.address.toUtf8(), AddressRule); !ok)
-            return Response::error(ok.error());
-        if (auto ok = throttle(context, "login-acct|" + email->trimmed().toLower().toUtf8(), AccountRule); !ok)
-            return Response::error(ok.error());
-        auto session = context->service->login(*email, *password, code ? *code : recovery.value_or(QString()), client);
+        auto session = context->service->login(*email, *password, code ? *code : recovery.value_or(QString()),
+                                               clientOf(context, request));
         if (!session)
             return Response::error(session.error());
         return sessionResponse(context, *session, 200);
-    }, Execution::Worker);
+    });
 
     router.post(u"/api/auth/refresh"_s, [context](const Request &request) {
         auto token = refreshTokenOf(request);

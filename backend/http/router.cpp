@@ -13,8 +13,13 @@ void Router::add(QByteArray method, const QString &pattern, Handler handler, Exe
 
 void Router::cached(const QString &pattern, FastPath fast, Handler handler)
 {
-    add("GET", pattern, std::move(handler), Execution::Worker);
-    m_routes.last().fast = std::move(fast);
+    gated("GET", pattern, std::move(fast), std::move(handler));
+}
+
+void Router::gated(QByteArray method, const QString &pattern, FastPath gate, Handler handler)
+{
+    add(std::move(method), pattern, std::move(handler), Execution::Worker);
+    m_routes.last().fast = std::move(gate);
 }
 
 bool Router::matchSegments(const Route &route, const QList<QStringView> &parts,

@@ -61,6 +61,10 @@ public:
     // database-bound miss never holds an I/O thread (health checks stay prompt) and
     // overload meets the worker queue's bound (503) instead of an invisible queue.
     void cached(const QString &pattern, FastPath fast, Handler handler);
+    // Any method with an inline gate: `gate` runs on the I/O thread and may answer at
+    // once (a rate-limit refusal); what it lets through goes to `handler` on the worker
+    // pool.
+    void gated(QByteArray method, const QString &pattern, FastPath gate, Handler handler);
 
     Match match(QByteArrayView method, const QString &path) const;
     const QList<Route> &routes() const { return m_routes; }
