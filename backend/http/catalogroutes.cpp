@@ -69,7 +69,7 @@ Response cachedRead(const CatalogRoutesContext *context, const Request &request,
         return Response::error(data.error());
     const Response built = Response::okJson(*data);
     const QByteArray etag = CatalogCache::etagFor(built.body);
-    cache.insert(key, {built.body, etag}, generation);
+    cache.insert(key, {built.body, etag, {}}, generation);
     return withValidators(request, built.body, etag);
 }
 
