@@ -16,6 +16,11 @@ struct Response
     QByteArray contentType = "application/json";
     QByteArray body;
     QList<std::pair<QByteArray, QByteArray>> headers; // beyond the ones every response gets
+    // When set, the answer leaves at the next multiple of this many milliseconds after
+    // the request arrived, whatever the handler took: sign-in failures and password
+    // resets use it so their timing cannot tell a known address from an unknown one.
+    // The wait is a timer on the I/O thread; no worker is held.
+    int quantumMs = 0;
 
     Response &withHeader(QByteArray name, QByteArray value)
     {

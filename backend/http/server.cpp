@@ -7,6 +7,7 @@
 #include <QRandomGenerator>
 #include <QSemaphore>
 #include <QThreadPool>
+#include <QTimer>
 #include <QUrl>
 
 #include <arpa/inet.h>
@@ -768,12 +769,23 @@ bool IoServer::handleRequest(const QHttpServerRequest &qrequest, QTcpSocket *soc
         // Back on the I/O thread; the connection may have gone meanwhile (QTBUG-105202).
         QMetaObject::invokeMethod(this, [this, guarded, connection, sequence, head, request, pattern, logPath,
                                          started, response = std::move(response)]() {
-            if (!guarded) {
-                --m_server.metrics().inFlight;
-                account(pattern, request.method, logPath, 499, 0, request.requestId, request.peer, started);
+            auto deliver = [this, guarded, connection, sequence, head, request, pattern, logPath, started, response] {
+                if (!guarded) {
+                    --m_server.metrics().inFlight;
+                    account(pattern, request.method, logPath, 499, 0, request.requestId, request.peer, started);
+                    return;
+                }
+                finish(connection, sequence, head, request, pattern, logPath, response, started);
+            };
+            if (response.quantumMs > 0) {
+                const qint64 quantumNs = qint64(response.quantumMs) * 1'000'000;
+                const qint64 elapsed = m_clock.nsecsElapsed() - started;
+                const qint64 waitNs = (elapsed / quantumNs + 1) * quantumNs - elapsed;
+                QTimer::singleShot(std::chrono::ceil<std::chrono::milliseconds>(std::chrono::nanoseconds(waitNs)),
+                                   Qt::PreciseTimer, this, deliver);
                 return;
             }
-            finish(connection, sequence, head, request, pattern, logPath, response, started);
+            deliver();
         }, Qt::QueuedConnection);
     });
     return true;
