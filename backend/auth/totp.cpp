@@ -90,7 +90,7 @@ constexpr int QuietZone = 4;
 // 5 bits per character and let a random byte be reduced without bias.
 constexpr char RecoveryAlphabet[] = "23456789abcdefghijkmnpqrstuvwxyz";
 static_assert(sizeof RecoveryAlphabet - 1 == 32);
-constexpr int RecoveryLength = 10; // 50 bits
+constexpr int RecoveryLength = 16; // 80 bits: out of reach of offline guessing even if the hashes leak
 
 } // namespace
 
@@ -247,13 +247,13 @@ QStringList generateRecoveryCodes(int count)
         unsigned char bytes[RecoveryLength];
         randomBytes(bytes, RecoveryLength);
         QString code;
-        code.reserve(RecoveryLength + 2);
+        code.reserve(RecoveryLength + RecoveryLength / 4);
         for (int i = 0; i < RecoveryLength; ++i) {
-            if (i == 4 || i == 8)
+            if (i > 0 && i % 4 == 0)
                 code += u'-';
             code += QLatin1Char(RecoveryAlphabet[bytes[i] & 31]);
         }
-        // A repeat is a one in 2^50 event, but two equal codes would be one code.
+        // A repeat is a one in 2^80 event, but two equal codes would be one code.
         if (!seen.contains(code)) {
             seen.insert(code);
             codes.append(code);

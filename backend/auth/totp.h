@@ -63,8 +63,9 @@ QString qrSvg(const QString &text);
 // The same symbol as rows of modules (true = black), without the quiet zone.
 QList<QList<bool>> qrMatrix(const QString &text);
 
-// `count` distinct codes shaped "xxxx-xxxx-xx" from a 32-character alphabet without
-// 0/o and 1/l: 50 bits each, drawn from OpenSSL's CSPRNG.
+// `count` distinct codes shaped "xxxx-xxxx-xxxx-xxxx" from a 32-character alphabet
+// without 0/o and 1/l: 80 bits each, drawn from OpenSSL's CSPRNG. (Codes issued before
+// were 50 bits, "xxxx-xxxx-xx"; they still work, as only their hash is compared.)
 QStringList generateRecoveryCodes(int count = 10);
 // SHA-256 of the code in lower case with dashes and whitespace removed, so the user may
 // type it loosely; store this, never the code.
