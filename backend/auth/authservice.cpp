@@ -46,7 +46,8 @@ QString clipped(const QString &text, int max)
 } // namespace
 
 AuthService::AuthService(db::Database &database, const TokenSigner &signer, Options options)
-    : m_database(database), m_signer(signer), m_options(options)
+    : m_database(database), m_signer(signer), m_options(options),
+      m_box(options.dataKey.isEmpty() ? randomToken().toLatin1() : options.dataKey)
 {
     auto dummy = Passwords::hash(randomToken(), m_options.bcryptCost);
     m_dummyHash = dummy ? *dummy : QByteArray();
@@ -682,6 +683,24 @@ Status AuthService::resetPassword(const QString &token, const QString &newPasswo
 
 // --- Two-factor ----------------------------------------------------------------------
 
+namespace {
+
+// A TOTP seed is sealed for its own row: moved to another account it opens nothing.
+QByteArray totpAssociated(qint64 userId)
+{
+    return "shopdesk totp seed, user " + QByteArray::number(userId);
+}
+
+// The seed as stored: sealed, or (enrolled before seeds were sealed) plain bytes.
+Result<QByteArray> openTotpSeed(const SecretBox &box, qint64 userId, const QByteArray &stored)
+{
+    if (!SecretBox::isSealed(stored))
+        return stored;
+    return box.open(stored, totpAssociated(userId));
+}
+
+} // namespace
+
 Result<AuthService::TotpEnrolment> AuthService::beginTotp(qint64 userId)
 {
     auto found = user(userId);
@@ -693,8 +712,11 @@ Result<AuthService::TotpEnrolment> AuthService::beginTotp(qint64 userId)
     auto conn = m_database.acquire();
     if (!conn)
         return std::unexpected(conn.error());
+    auto sealed = m_box.seal(secret, totpAssociated(userId));
+    if (!sealed)
+        return std::unexpected(sealed.error());
     auto store = conn->query(u"UPDATE users SET totp_secret = :secret, totp_last_step = NULL WHERE id = :id"_s);
-    store.bind(u":secret"_s, secret);
+    store.bind(u":secret"_s, *sealed);
     store.bind(u":id"_s, userId);
     if (auto ok = store.exec(); !ok)
         return std::unexpected(ok.error());
@@ -721,8 +743,10 @@ Result<QStringList> AuthService::confirmTotp(qint64 userId, const QString &code)
         return fail(Error(Error::Kind::Conflict, u"Start two-factor enrolment first"_s));
     if (find.value(1).toBool())
         return fail(Error(Error::Kind::Conflict, u"Two-factor sign-in is already on"_s));
-    const auto step = totp::verify(find.value(0).toByteArray(), code.trimmed(), QDateTime::currentDateTimeUtc(),
-                                   std::nullopt);
+    auto seed = openTotpSeed(m_box, userId, find.value(0).toByteArray());
+    if (!seed)
+        return std::unexpected(seed.error());
+    const auto step = totp::verify(*seed, code.trimmed(), QDateTime::currentDateTimeUtc(), std::nullopt);
     if (!step)
         return fail(Error(Error::Kind::Validation, u"The code is not valid"_s, u"INVALID_TOTP"_s)
                         .withField(u"code"_s, u"Not the current code"_s));
@@ -794,7 +818,10 @@ Result<bool> AuthService::checkSecondFactor(qint64 userId, const QString &second
         const std::optional<qint64> last = find.isNull(1) ? std::nullopt
                                                           : std::optional<qint64>(find.value(1).toLongLong());
         // Each code once (RFC 6238 5.2): the matched step must be newer than the last.
-        const auto step = totp::verify(find.value(0).toByteArray(), given, QDateTime::currentDateTimeUtc(), last);
+        auto seed = openTotpSeed(m_box, userId, find.value(0).toByteArray());
+        if (!seed)
+            return std::unexpected(seed.error());
+        const auto step = totp::verify(*seed, given, QDateTime::currentDateTimeUtc(), last);
         if (!step)
             return false;
         auto mark = conn->query(u"UPDATE users SET totp_last_step = :step WHERE id = :id"_s);

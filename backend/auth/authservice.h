@@ -2,6 +2,7 @@
 
 #include "core/actor.h"
 #include "core/result.h"
+#include "secretbox.h"
 #include "tokens.h"
 
 #include <QDateTime>
@@ -63,6 +64,9 @@ public:
         int lockoutThreshold = 5;                 // failures in a row before a lock
         std::chrono::seconds lockoutBase{60};     // first lock; doubles each time
         std::chrono::seconds lockoutMax{3600};
+        // Seals the TOTP seeds at rest (SecretBox). Empty: a random key for this
+        // process only (tests); the running shop passes --data-key or the data dir's.
+        QByteArray dataKey;
     };
 
     AuthService(db::Database &database, const TokenSigner &signer, Options options);
@@ -147,6 +151,7 @@ private:
     const TokenSigner &m_signer;
     QString m_publicUrl = QStringLiteral("http://127.0.0.1:8080");
     Options m_options;
+    SecretBox m_box;
     QByteArray m_dummyHash; // verified against when the email is unknown: same work
 };
 

@@ -147,16 +147,17 @@ QByteArray tokenHash(const QString &token)
     return QCryptographicHash::hash(token.toUtf8(), QCryptographicHash::Sha256);
 }
 
-Result<QByteArray> loadOrCreateSigningKey(const QString &configured, const QString &dataDir)
+Result<QByteArray> loadOrCreateKey(const QString &configured, const QString &dataDir, const QString &fileName,
+                                   const QString &what)
 {
     if (!configured.isEmpty()) {
         const QByteArray key = configured.toUtf8();
         if (key.size() < 32)
-            return fail(Error::invalid(u"the JWT secret must be at least 32 bytes"_s));
+            return fail(Error::invalid(u"the %1 must be at least 32 bytes"_s.arg(what)));
         return key;
     }
     const QString dir = dataDir + u"/secrets"_s;
-    const QString path = dir + u"/jwt-signing-key"_s;
+    const QString path = dir + u'/' + fileName;
     QFile existing(path);
     if (existing.open(QIODevice::ReadOnly)) {
         const QByteArray key = QByteArray::fromBase64(existing.readAll().trimmed());
@@ -179,6 +180,11 @@ Result<QByteArray> loadOrCreateSigningKey(const QString &configured, const QStri
         return fail(Error::internal(u"cannot write %1"_s.arg(path)));
     QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
     return key;
+}
+
+Result<QByteArray> loadOrCreateSigningKey(const QString &configured, const QString &dataDir)
+{
+    return loadOrCreateKey(configured, dataDir, u"jwt-signing-key"_s, u"JWT secret"_s);
 }
 
 } // namespace shop::auth

@@ -57,5 +57,9 @@ QByteArray tokenHash(const QString &token);
 // The signing key: the configured one, or one generated on first use and kept in
 // <dataDir>/secrets/jwt-signing-key with mode 0600.
 Result<QByteArray> loadOrCreateSigningKey(const QString &configured, const QString &dataDir);
+// The same for any key: the configured one (32+ bytes; `what` names it in the error),
+// or one made on first use into <dataDir>/secrets/<fileName>, mode 0600.
+Result<QByteArray> loadOrCreateKey(const QString &configured, const QString &dataDir, const QString &fileName,
+                                   const QString &what);
 
 } // namespace shop::auth

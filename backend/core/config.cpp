@@ -185,6 +185,10 @@ const QList<Option> &options()
          u"access-token signing key, 32+ bytes; the same on every instance (default: generated "
          u"into <data-dir>/secrets/jwt-signing-key)"_s,
          stringField(&Config::jwtSecret)},
+        {u"data-key"_s, u"SHOPDESK_DATA_KEY"_s, {}, u"secret"_s,
+         u"key (32+ bytes) that seals stored secrets such as TOTP seeds; the same on every instance "
+         u"(default: generated into <data-dir>/secrets/data-key)"_s,
+         stringField(&Config::dataKey)},
         {u"bcrypt-cost"_s, u"SHOPDESK_BCRYPT_COST"_s, u"security/bcrypt_cost"_s, u"n"_s,
          u"bcrypt work factor for new password hashes (10..16)"_s,
          intField(&Config::bcryptCost, 10, 16, u"bcrypt-cost"_s)},

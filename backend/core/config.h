@@ -60,6 +60,7 @@ struct Config
 
     // Accounts and security
     QString jwtSecret;            // empty: generated into <dataDir>/secrets
+    QString dataKey;              // seals stored secrets (TOTP seeds); empty: <data-dir>/secrets/data-key
     int bcryptCost = 12;
     int accessTokenTtl = 15 * 60; // seconds
     int refreshTokenTtl = 30 * 86'400;

@@ -105,7 +105,11 @@ Status Runtime::openDatabase()
     signing.key = *key;
     signing.lifetime = std::chrono::seconds(m_config.accessTokenTtl);
     m_signer = std::make_unique<auth::TokenSigner>(signing);
+    auto dataKey = auth::loadOrCreateKey(m_config.dataKey, m_config.dataDir, u"data-key"_s, u"data key"_s);
+    if (!dataKey)
+        return std::unexpected(dataKey.error());
     auth::AuthService::Options authOptions;
+    authOptions.dataKey = *dataKey;
     authOptions.bcryptCost = m_config.bcryptCost;
     authOptions.refreshLifetime = std::chrono::seconds(m_config.refreshTokenTtl);
     m_auth = std::make_unique<auth::AuthService>(*m_database, *m_signer, authOptions);

@@ -471,6 +471,13 @@ private slots:
         QVERIFY(secret);
         QVERIFY(data(setup).value(u"otpauth_uri"_s).toString().startsWith(u"otpauth://totp/"_s));
         QVERIFY(data(setup).value(u"qr_svg"_s).toString().startsWith(u"<svg"_s));
+        // The seed is stored sealed (AES-256-GCM under the data key), never as itself.
+        QCOMPARE(scalar(u"SELECT get_byte(totp_secret, 0) FROM users WHERE email = 'kim@example.com'"_s), qint64(1));
+        QCOMPARE(scalar(u"SELECT length(totp_secret) FROM users WHERE email = 'kim@example.com'"_s),
+                 qint64(1 + 12 + secret->size() + 16));
+        QCOMPARE(scalar(u"SELECT position('\\x%1'::bytea IN totp_secret) FROM users WHERE email = 'kim@example.com'"_s
+                            .arg(QString::fromLatin1(secret->toHex()))),
+                 qint64(0));
 
         QCOMPARE(call("POST", "/api/auth/2fa/confirm", {{u"code"_s, u"000000"_s}}, {bearer})->status, 422);
         const QDateTime now = QDateTime::currentDateTimeUtc();

@@ -1,6 +1,7 @@
 // Two-factor building block: TOTP codes, base32, the otpauth:// URI, its QR code and
 // recovery codes.
 
+#include "auth/secretbox.h"
 #include "auth/totp.h"
 
 #include <QRegularExpression>
@@ -38,6 +39,29 @@ class TestTotp : public QObject
     Q_OBJECT
 
 private slots:
+    // The sealed store for TOTP seeds: it opens only with its key, for its row, unaltered.
+    void secretBox()
+    {
+        const SecretBox box("a data key that is at least thirty-two bytes long");
+        const QByteArray seed = totp::generateSecret();
+        auto sealed = box.seal(seed, "user 7");
+        QVERIFY(sealed);
+        QVERIFY(SecretBox::isSealed(*sealed));
+        QCOMPARE(sealed->size(), 1 + 12 + seed.size() + 16);
+        QVERIFY(!sealed->contains(seed));
+        QCOMPARE(*box.open(*sealed, "user 7"), seed);
+        QVERIFY(*box.seal(seed, "user 7") != *sealed); // a fresh nonce every time
+        QVERIFY(!box.open(*sealed, "user 8"));         // moved to another row
+        QVERIFY(!SecretBox("another key, also thirty-two bytes or more").open(*sealed, "user 7"));
+        for (const int at : {0, 1, 13, int(sealed->size()) - 1}) {
+            QByteArray altered = *sealed;
+            altered[at] = char(altered.at(at) ^ 0x40);
+            QVERIFY2(!box.open(altered, "user 7"), qPrintable(QString::number(at)));
+        }
+        QVERIFY(!SecretBox::isSealed(seed)); // a seed stored before sealing reads as itself
+        QVERIFY(!box.open(sealed->left(20), "user 7"));
+    }
+
     void rfc6238Vectors_data()
     {
         QTest::addColumn<qint64>("time");
