@@ -877,7 +877,7 @@ void OrdersPage::updateActions()
     const bool idle = !m_acting;
     const std::optional<orders::Order> &o = m_detail;
     const QList<orders::Action> legal
-        = o ? orders::OrderService::legalActions(o->status, o->paymentStatus) : QList<orders::Action>();
+        = o ? orders::OrderService::legalActions(o->status) : QList<orders::Action>();
     for (auto it = m_actions.cbegin(); it != m_actions.cend(); ++it)
         it.value()->setEnabled(idle && legal.contains(orders::Action(it.key())));
     const bool refundable = o

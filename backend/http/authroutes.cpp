@@ -163,20 +163,10 @@ QString bearer(const Request &request)
     return {};
 }
 
-// A handler for a signed-in user: no token is UNAUTHORIZED, a bad one INVALID_TOKEN
-// or TOKEN_EXPIRED, the same for every such route.
 Handler signedIn(const AuthRoutesContext *context,
                  std::function<Response(const Request &, const auth::User &)> handler)
 {
-    return [context, handler = std::move(handler)](const Request &request) {
-        const QString token = bearer(request);
-        if (token.isEmpty())
-            return Response::error(Error(Error::Kind::Unauthorized, u"Sign in to use this"_s, u"UNAUTHORIZED"_s));
-        auto user = context->service->authenticate(token);
-        if (!user)
-            return Response::error(user.error());
-        return handler(request, *user);
-    };
+    return http::signedIn(context->service, std::move(handler));
 }
 
 // The one required text field of a small body ({"code": ...}, {"token": ...}).
@@ -206,13 +196,30 @@ QString bearerToken(const Request &request)
     return bearer(request);
 }
 
+Result<auth::User> signedInUser(auth::AuthService *service, const Request &request)
+{
+    const QString token = bearer(request);
+    if (token.isEmpty())
+        return fail(Error(Error::Kind::Unauthorized, u"Sign in to use this"_s, u"UNAUTHORIZED"_s));
+    return service->authenticate(token);
+}
+
+Handler signedIn(auth::AuthService *service, std::function<Response(const Request &, const auth::User &)> handler)
+{
+    return [service, handler = std::move(handler)](const Request &request) {
+        auto user = signedInUser(service, request);
+        if (!user)
+            return Response::error(user.error());
+        if (!request.param(u"id").isEmpty() && !request.intParam(u"id"))
+            return Response::error(Error::notFound(u"Not found"_s));
+        return handler(request, *user);
+    };
+}
+
 AdminGuard tokenGuard(auth::AuthService *service, QStringList roles)
 {
     return [service, roles = std::move(roles)](const Request &request) -> Result<Actor> {
-        const QString token = bearer(request);
-        if (token.isEmpty())
-            return fail(Error(Error::Kind::Unauthorized, u"Sign in to use this"_s, u"UNAUTHORIZED"_s));
-        auto user = service->authenticate(token);
+        auto user = signedInUser(service, request);
         if (!user)
             return std::unexpected(user.error());
         if (!roles.contains(user->role))

@@ -9,6 +9,7 @@
 namespace shop::auth {
 class AuthService;
 class RateLimiter;
+struct User;
 } // namespace shop::auth
 
 namespace shop::http {
@@ -27,6 +28,11 @@ void addAuthRoutes(Router &router, const AuthRoutesContext *context);
 
 // The token of an "Authorization: Bearer <token>" header, or empty.
 QString bearerToken(const Request &request);
+// Who sent it: no token is UNAUTHORIZED, a bad one INVALID_TOKEN or TOKEN_EXPIRED, the
+// same on every route that needs a signed-in user.
+Result<auth::User> signedInUser(auth::AuthService *service, const Request &request);
+// A handler for a signed-in user (an {id:int} too large for qint64 is a 404).
+Handler signedIn(auth::AuthService *service, std::function<Response(const Request &, const auth::User &)> handler);
 
 // The guard for /api/admin routes once accounts exist: a valid access token whose
 // account (as stored now, not as the token remembers it) has one of `roles`.

@@ -323,21 +323,9 @@ bool truthy(const QString &value)
     return value == "1"_L1 || value == "true"_L1 || value == "yes"_L1;
 }
 
-// Wraps an admin handler: the guard runs first, on every request.
-Handler admin(const CatalogRoutesContext *context,
-              std::function<Response(const Request &, const Actor &)> handler)
+Handler admin(const CatalogRoutesContext *context, std::function<Response(const Request &, const Actor &)> handler)
 {
-    return [context, handler = std::move(handler)](const Request &request) {
-        auto actor = context->adminGuard(request);
-        if (!actor)
-            return Response::error(actor.error());
-        // {id:int} matched digits; one too large for qint64 names nothing.
-        if (!request.param(u"id").isEmpty() && !request.intParam(u"id"))
-            return Response::error(Error::notFound(u"Not found"_s));
-        if (actor->source.isEmpty())
-            actor->source = request.peer.toString();
-        return handler(request, *actor);
-    };
+    return withAdmin(context->adminGuard, std::move(handler));
 }
 
 void addAdminRoutes(Router &router, const CatalogRoutesContext *context)

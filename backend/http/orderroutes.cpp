@@ -178,31 +178,12 @@ Handler withCart(const OrderRoutesContext *context,
 Handler signedIn(const OrderRoutesContext *context,
                  std::function<Response(const Request &, const auth::User &)> handler)
 {
-    return [context, handler = std::move(handler)](const Request &request) {
-        const QString token = bearerToken(request);
-        if (token.isEmpty())
-            return Response::error(Error(Error::Kind::Unauthorized, u"Sign in to use this"_s, u"UNAUTHORIZED"_s));
-        auto user = context->auth->authenticate(token);
-        if (!user)
-            return Response::error(user.error());
-        if (!request.param(u"id").isEmpty() && !request.intParam(u"id"))
-            return Response::error(Error::notFound(u"No such order"_s));
-        return handler(request, *user);
-    };
+    return http::signedIn(context->auth, std::move(handler));
 }
 
 Handler admin(const OrderRoutesContext *context, std::function<Response(const Request &, const Actor &)> handler)
 {
-    return [context, handler = std::move(handler)](const Request &request) {
-        auto actor = context->adminGuard(request);
-        if (!actor)
-            return Response::error(actor.error());
-        if (!request.param(u"id").isEmpty() && !request.intParam(u"id"))
-            return Response::error(Error::notFound(u"No such order"_s));
-        if (actor->source.isEmpty())
-            actor->source = request.peer.toString();
-        return handler(request, *actor);
-    };
+    return withAdmin(context->adminGuard, std::move(handler));
 }
 
 // A body that may be empty ({} then).
@@ -392,7 +373,7 @@ void addAdminOrderRoutes(Router &router, const OrderRoutesContext *context)
     const auto withActions = [](const orders::Order &o) {
         QJsonObject data = orderJson(o, true);
         QJsonArray actions;
-        for (orders::Action a : orders::OrderService::legalActions(o.status, o.paymentStatus))
+        for (orders::Action a : orders::OrderService::legalActions(o.status))
             actions.append(orders::actionName(a));
         data.insert(u"legal_actions"_s, actions);
         data.insert(u"user_id"_s, o.userId);

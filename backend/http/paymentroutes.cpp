@@ -1,6 +1,7 @@
 #include "paymentroutes.h"
 
 #include "auth/authservice.h"
+#include "authroutes.h"
 #include "json.h"
 #include "payments/stripeprovider.h"
 #include "payments/webhook.h"
@@ -12,24 +13,6 @@ using namespace Qt::StringLiterals;
 namespace shop::http {
 
 namespace {
-
-// The same parsing as authroutes.cpp's signedIn(); a shared helper there would serve
-// every routes file.
-QString bearer(const Request &request)
-{
-    const QByteArray header = request.header("authorization");
-    if (header.size() > 7 && header.left(7).compare("bearer ", Qt::CaseInsensitive) == 0)
-        return QString::fromLatin1(header.mid(7).trimmed());
-    return {};
-}
-
-Result<auth::User> signedInUser(const PaymentRoutesContext *context, const Request &request)
-{
-    const QString token = bearer(request);
-    if (token.isEmpty())
-        return fail(Error(Error::Kind::Unauthorized, u"Sign in to use this"_s, u"UNAUTHORIZED"_s));
-    return context->auth->authenticate(token);
-}
 
 // {order_id}: a whole number, or its digits as text (the learning lab's clients).
 Result<qint64> orderIdOf(const Request &request)
@@ -68,7 +51,7 @@ Response noStore(Response r)
 void addPaymentRoutes(Router &router, const PaymentRoutesContext *context)
 {
     router.post(u"/api/payment/create-intent"_s, [context](const Request &request) {
-        auto user = signedInUser(context, request);
+        auto user = signedInUser(context->auth, request);
         if (!user)
             return Response::error(user.error());
         auto orderId = orderIdOf(request);

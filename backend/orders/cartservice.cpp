@@ -291,16 +291,25 @@ Result<Cart> CartService::merge(qint64 userId, const QString &guestToken)
         if (!guest.next())
             return {}; // already merged, or expired: nothing to do
         const qint64 guestId = guest.value(0).toLongLong();
-        // Quantities add up, capped at the per-line limit; a line the stock no longer
-        // covers stays in the cart flagged (the cart page lets the shopper fix it).
+        // Lines already in the account's cart add up; new ones join while there is room.
         auto move = conn.query(u"INSERT INTO cart_items (cart_id, product_id, quantity)"
-                               " SELECT :cart, g.product_id, g.quantity FROM cart_items g WHERE g.cart_id = :guest"
+                               " SELECT :cart, g.product_id, g.quantity FROM ("
+                               "   SELECT g.product_id, g.quantity, g.id,"
+                               "          EXISTS (SELECT 1 FROM cart_items u WHERE u.cart_id = :cart"
+                               "                  AND u.product_id = g.product_id) AS present"
+                               "   FROM cart_items g WHERE g.cart_id = :guest) g"
+                               " WHERE g.present OR g.id IN ("
+                               "   SELECT n.id FROM cart_items n WHERE n.cart_id = :guest AND NOT EXISTS"
+                               "     (SELECT 1 FROM cart_items u WHERE u.cart_id = :cart AND u.product_id = n.product_id)"
+                               "   ORDER BY n.id"
+                               "   LIMIT greatest(0, :lines - (SELECT count(*) FROM cart_items WHERE cart_id = :cart)))"
                                " ORDER BY g.id"
                                " ON CONFLICT (cart_id, product_id) DO UPDATE"
                                " SET quantity = LEAST(cart_items.quantity + EXCLUDED.quantity, :max)"_s);
         move.bind(u":cart"_s, cartId);
         move.bind(u":guest"_s, guestId);
         move.bind(u":max"_s, MaxQuantityPerLine);
+        move.bind(u":lines"_s, MaxLines);
         if (auto ok = move.exec(); !ok)
             return ok;
         auto drop = conn.query(u"DELETE FROM carts WHERE id = :guest"_s);

@@ -64,8 +64,11 @@ public:
     Result<Cart> setQuantity(const CartOwner &owner, qint64 itemId, int quantity);
     Result<Cart> remove(const CartOwner &owner, qint64 itemId);
     Result<Cart> clear(const CartOwner &owner);
-    // Moves a guest cart's lines into the user's cart (quantities added, capped at the
-    // stock and the line limit) and deletes the guest cart. An unknown token is a no-op.
+    // Moves a guest cart's lines into the user's cart and deletes the guest cart.
+    // Quantities add up, capped at MaxQuantityPerLine; new lines join only while the cart
+    // has fewer than MaxLines (the oldest guest lines first); a line the stock no longer
+    // covers comes along flagged (CartLine::stock), for the cart page to fix. An unknown
+    // token is a no-op.
     Result<Cart> merge(qint64 userId, const QString &guestToken);
 
 private:

@@ -284,17 +284,24 @@ Result<T> inTransaction(db::Database &database, const std::function<Result<T>(db
 
 } // namespace
 
-OrderService::OrderService(db::Database &database, Options options)
-    : m_database(database), m_options(options)
+namespace {
+
+// Money handled by hand: the default provider, and the one that refunds a till payment.
+payments::PaymentProvider &manualProvider()
 {
     static payments::ManualProvider manual;
-    m_provider = &manual;
+    return manual;
 }
+
+} // namespace
+
+OrderService::OrderService(db::Database &database, Options options)
+    : m_database(database), m_options(options), m_provider(&manualProvider())
+{}
 
 void OrderService::setPaymentProvider(payments::PaymentProvider *provider)
 {
-    static payments::ManualProvider manual;
-    m_provider = provider ? provider : &manual;
+    m_provider = provider ? provider : &manualProvider();
 }
 
 void OrderService::stockChanged(const QList<OrderLine> &lines) const
@@ -616,7 +623,7 @@ bool OrderService::customerMayCancel(const QString &status)
         || status == QLatin1StringView(status::Packed);
 }
 
-QList<Action> OrderService::legalActions(const QString &status, const QString &)
+QList<Action> OrderService::legalActions(const QString &status)
 {
     if (status == QLatin1StringView(status::PendingPayment))
         return {Action::MarkPaid, Action::Cancel};
@@ -746,7 +753,7 @@ Result<Order> OrderService::transition(qint64 orderId, const TransitionInput &in
         if (!order)
             return order;
         const QString name = actionName(input.action);
-        if (!legalActions(order->status, order->paymentStatus).contains(input.action))
+        if (!legalActions(order->status).contains(input.action))
             return fail(illegal(QString(name).replace(u'_', u' '), *order));
         const QByteArray before = stateJson(*order);
         Result<Order> after = fail(Error::internal(u"unhandled order action"_s));
@@ -829,10 +836,9 @@ Result<Order> OrderService::refund(qint64 orderId, qint64 amountCents, const QSt
                 u"amount_cents"_s, u"At most %1 can be refunded"_s.arg(amountText(refundable, order->currency))));
         // The payment went through the provider that took it: a Stripe order's money
         // goes back through Stripe, a till payment is given back by hand.
-        static payments::ManualProvider manual;
-        payments::PaymentProvider *provider = &manual;
+        payments::PaymentProvider *provider = &manualProvider();
         for (const Payment &p : order->payments) {
-            if (p.kind != "payment"_L1 || p.status != "succeeded"_L1 || p.provider == manual.name())
+            if (p.kind != "payment"_L1 || p.status != "succeeded"_L1 || p.provider == manualProvider().name())
                 continue;
             if (p.provider != m_provider->name())
                 return fail(Error(Error::Kind::Conflict,

@@ -86,7 +86,7 @@ public:
     // and not yet refunded. A refund that reaches the total makes the order refunded.
     Result<Order> refund(qint64 orderId, qint64 amountCents, const QString &reason, const Actor &actor);
     // Actions legal for an order in this state, in the order a toolbar shows them.
-    static QList<Action> legalActions(const QString &status, const QString &paymentStatus);
+    static QList<Action> legalActions(const QString &status);
     static bool customerMayCancel(const QString &status);
 
     // --- The expiry job: cancels unpaid orders past their payment window and releases

@@ -310,6 +310,20 @@ private slots:
         QCOMPARE(merged->itemCount, 4); // 1 + 2 candles, 1 vase
         QVERIFY(m_carts->cart(CartOwner{std::nullopt, token})->lines.isEmpty()); // the guest cart is gone
         QCOMPARE(m_carts->merge(shopper, token)->itemCount, 4); // a second merge changes nothing
+
+        // The merge keeps the cart's line limit: a full cart takes more of what it
+        // holds, and nothing new. Quantities stay within the per-line limit.
+        const qint64 full = user();
+        for (int i = 0; i < CartService::MaxLines; ++i)
+            QVERIFY(m_carts->add(CartOwner{full, {}}, product(100, 500), 98));
+        const qint64 first = m_carts->cart(CartOwner{full, {}})->lines.first().productId;
+        auto more = m_carts->add(CartOwner{std::nullopt, {}}, first, 5);
+        QVERIFY(more);
+        QVERIFY(m_carts->add(CartOwner{std::nullopt, more->newGuestToken}, p, 1));
+        auto capped = m_carts->merge(full, more->newGuestToken);
+        QVERIFY(capped);
+        QCOMPARE(capped->lines.size(), CartService::MaxLines);
+        QCOMPARE(capped->lines.first().quantity, CartService::MaxQuantityPerLine);
     }
 
     void twoHundredConcurrentCheckoutsSellExactlyTheStock()
